@@ -1,0 +1,99 @@
+/**
+ * The kernel interface: every heavy loop over raw float32 arrays in rnnkit goes through one of these
+ * methods, so a faster implementation (WebAssembly, native) replaces the reference by registration alone.
+ *
+ * Conventions: all matrices are dense, row-major and contiguous; "rows × cols" sizes are passed
+ * explicitly; an output array may be written in place of an input only where a method says so.
+ * Methods never allocate their outputs: callers obtain buffers with `alloc`, which lets a backend hand
+ * out memory it can use without copying (a WebAssembly backend returns views into its own memory).
+ */
+export type Activation = 'tanh' | 'sigmoid' | 'relu' | 'identity';
+
+export interface Backend {
+  readonly name: string;
+
+  /** A zero-filled buffer of n floats that this backend's kernels can use without copying. */
+  alloc(n: number): Float32Array;
+
+  /**
+   * C (+)= op(A) · op(B), with op(A) m×k and op(B) k×n. When transA, A is stored k×m; when transB, B is
+   * stored n×k. With accumulate false C is overwritten, otherwise added to.
+   */
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
+    a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean): void;
+
+  /** out[i] = f(x[i]); out may be x. */
+  activate(kind: Activation, x: Float32Array, out: Float32Array): void;
+  /** dx[i] (+)= dy[i] · f'(·), where f' is written in terms of the activation's output y = f(·). */
+  activateBackward(kind: Activation, y: Float32Array, dy: Float32Array, dx: Float32Array, accumulate: boolean): void;
+
+  /** out = a + alpha·b, elementwise; out may be a or b. */
+  addScaled(a: Float32Array, b: Float32Array, alpha: number, out: Float32Array): void;
+  /** out = a ⊙ b; out may be a or b. */
+  mul(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** x ← alpha·x. */
+  scale(x: Float32Array, alpha: number): void;
+  /** Σ x[i]² in double precision. */
+  sumSquares(x: Float32Array): number;
+  /** Σ x[i] in double precision. */
+  sum(x: Float32Array): number;
+
+  /** x[r, :] += v for every row r of the rows × v.length matrix x. */
+  addRowVector(x: Float32Array, v: Float32Array, rows: number): void;
+  /** out (+)= Σ_r x[r, :], the column sums of a rows × out.length matrix. */
+  sumRows(x: Float32Array, rows: number, out: Float32Array, accumulate: boolean): void;
+
+  /** out[r, :] = table[ids[r], :] for a table with `width` columns. */
+  gatherRows(table: Float32Array, width: number, ids: Int32Array, out: Float32Array): void;
+  /** table[ids[r], :] += src[r, :]. */
+  scatterAddRows(table: Float32Array, width: number, ids: Int32Array, src: Float32Array): void;
+
+  /**
+   * Fused softmax + cross-entropy over the rows of an N × C logits matrix. Writes the row-wise
+   * softmax into `probs`; returns the summed negative log-likelihood over rows whose target is not
+   * `ignoreIndex`, and the count of such rows. Targets must already be range-checked.
+   */
+  softmaxCrossEntropy(logits: Float32Array, n: number, c: number, targets: Int32Array, ignoreIndex: number,
+    probs: Float32Array): { loss: number; count: number };
+  /**
+   * dLogits[r, :] += scale · (probs[r, :] − onehot(targets[r])) for rows whose target is kept: the
+   * gradient of softmaxCrossEntropy, with scale = ∂L/∂loss divided by the row count for a mean.
+   */
+  softmaxCrossEntropyBackward(probs: Float32Array, n: number, c: number, targets: Int32Array, ignoreIndex: number,
+    scale: number, dLogits: Float32Array): void;
+  /** Row-wise softmax of an n × c matrix; out may be x. */
+  softmax(x: Float32Array, n: number, c: number, out: Float32Array): void;
+
+  /**
+   * One LSTM step for a batch of B rows (see reference/lstm.ts for the equations). `gates` holds the
+   * B × 4H pre-activations [i f g o] and is overwritten with their activations; writes c and h.
+   */
+  lstmForward(b: number, h: number, gates: Float32Array, cPrev: Float32Array, c: Float32Array, hOut: Float32Array): void;
+  /**
+   * Backward of one LSTM step. In: the activations from lstmForward, cPrev, c, dh = ∂L/∂h_t and
+   * dc = ∂L/∂c_t arriving from step t+1. Out: dGates (B × 4H, w.r.t. the pre-activations) and dc
+   * overwritten with ∂L/∂c_{t-1}.
+   */
+  lstmBackward(b: number, h: number, gates: Float32Array, cPrev: Float32Array, c: Float32Array,
+    dh: Float32Array, dc: Float32Array, dGates: Float32Array): void;
+
+  /**
+   * One GRU step (see reference/gru.ts). gi = x W_ih^T + b_ih and gh = h W_hh^T + b_hh, both B × 3H in
+   * the order [r z n]. gi is overwritten with the activations [r z n]; gh is left as is (n needs it).
+   */
+  gruForward(b: number, h: number, gi: Float32Array, gh: Float32Array, hPrev: Float32Array, hOut: Float32Array): void;
+  /**
+   * Backward of one GRU step. In: activations gi, gh, hPrev, hNew and dh = ∂L/∂h_t. Out: dGi and dGh
+   * (w.r.t. the two pre-activation sums), and dhPrev = the direct part z ⊙ dh (the caller adds dGh · W_hh).
+   */
+  gruBackward(b: number, h: number, gi: Float32Array, gh: Float32Array, hPrev: Float32Array, hNew: Float32Array,
+    dh: Float32Array, dGi: Float32Array, dGh: Float32Array, dhPrev: Float32Array): void;
+
+  /**
+   * Adam / AdamW update of one parameter in one pass: m, v are the moment buffers, step ≥ 1.
+   * decoupled: AdamW-style weight decay; otherwise L2 added to the gradient (Adam).
+   */
+  adamStep(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, o: {
+    lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decoupled: boolean; step: number;
+  }): void;
+}

@@ -1,0 +1,21 @@
+/**
+ * Adam (Kingma & Ba) with PyTorch's bias correction:
+ *   m ← β1 m + (1−β1) g,  v ← β2 v + (1−β2) g²,  p ← p − lr · (m / (1−β1^t)) / (√(v / (1−β2^t)) + ε)
+ * AdamW applies weight decay to p directly (p ← p − lr·λ·p) instead of adding λp to g.
+ */
+export function adamStep(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, o: {
+  lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decoupled: boolean; step: number;
+}): void {
+  const { lr, beta1, beta2, eps, weightDecay, decoupled, step } = o;
+  const bc1 = 1 - Math.pow(beta1, step);
+  const bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
+  const stepSize = lr / bc1;
+  const decay = decoupled ? 1 - lr * weightDecay : 1;
+  const l2 = decoupled ? 0 : weightDecay;
+  for (let i = 0; i < param.length; i++) {
+    const g = grad[i] + l2 * param[i];
+    const mi = m[i] = beta1 * m[i] + (1 - beta1) * g;
+    const vi = v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+    param[i] = param[i] * decay - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps);
+  }
+}

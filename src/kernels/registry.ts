@@ -1,0 +1,36 @@
+import type { Backend } from './backend.js';
+import { referenceBackend } from './reference/index.js';
+
+/**
+ * The active backend. Everything above the kernels calls `kernels()` at the moment of use, so
+ * switching backends takes effect for every later operation. Buffers made by one backend's `alloc`
+ * stay valid after a switch; a backend must accept plain Float32Arrays from any other.
+ */
+let active: Backend = referenceBackend;
+const known = new Map<string, () => Promise<Backend>>([['js', async () => referenceBackend]]);
+
+export function kernels(): Backend {
+  return active;
+}
+
+export function setBackend(b: Backend): void {
+  active = b;
+}
+
+/** Makes a backend available to `useBackend(name)`; the factory runs once, on first use. */
+export function registerBackend(name: string, factory: () => Promise<Backend>): void {
+  let made: Promise<Backend> | null = null;
+  known.set(name, () => (made ??= factory()));
+}
+
+export function availableBackends(): string[] {
+  return [...known.keys()];
+}
+
+/** Switches to a registered backend by name ('js' is always there). */
+export async function useBackend(name: string): Promise<Backend> {
+  const f = known.get(name);
+  if (!f) throw new Error(`unknown backend '${name}': choose one of ${availableBackends().join(', ')}`);
+  active = await f();
+  return active;
+}

@@ -1,0 +1,12 @@
+export { Tensor, noGrad, isGradEnabled, needsGrad, record, gradSink, graphNodes, savedBytes, shapeSize, shapeStr } from './tensor.js';
+export type { Node, Shape, NestedNumbers } from './tensor.js';
+export { Generator, defaultGenerator, manualSeed } from './random.js';
+export { add, sub, mul, scale, tanh, sigmoid, relu } from './ops/elementwise.js';
+export { sum, mean } from './ops/reduce.js';
+export { matmul, linear, linearOneHot } from './ops/linear.js';
+export { reshape, transpose01, concatLast, stack, select } from './ops/shape.js';
+export { embedding } from './ops/embedding.js';
+export { crossEntropy, type CrossEntropyOptions } from './ops/loss.js';
+export { dropout } from './ops/dropout.js';
+export { assertFinite, assertTensor, toIds } from './ops/check.js';
+export { recurrence, gateCount, withRecurrenceProbe, type CellKind, type RecurrenceResult, type RecurrenceProbe } from './recurrence.js';

@@ -1,0 +1,80 @@
+import { kernels } from '../../kernels/registry.js';
+import { Tensor, record, gradSink, shapeStr } from '../tensor.js';
+
+/** a · b for 2-D a [m, k] and b [k, n]. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim !== 2 || b.ndim !== 2 || a.shape[1] !== b.shape[0]) {
+    throw new Error(`matmul: cannot multiply ${shapeStr(a.shape)} by ${shapeStr(b.shape)}: expected [m, k] · [k, n]`);
+  }
+  const [m, k] = a.shape, n = b.shape[1];
+  const out = Tensor.zeros([m, n]);
+  kernels().gemm(false, false, m, n, k, a.data, b.data, out.data, false);
+  record('matmul', [a, b], [out], 0, ([g]) => {
+    const K = kernels();
+    const ga = gradSink(a), gb = gradSink(b);
+    if (ga) K.gemm(false, true, m, k, n, g!, b.data, ga, true); // dA = dC · Bᵀ
+    if (gb) K.gemm(true, false, k, n, m, a.data, g!, gb, true); // dB = Aᵀ · dC
+  });
+  return out;
+}
+
+/**
+ * y = x Wᵀ + b, PyTorch's nn.functional.linear: x [..., in], W [out, in], b [out] → y [..., out].
+ * Leading dimensions are flattened into one matrix multiply.
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  const inF = weight.shape[1], outF = weight.shape[0];
+  if (weight.ndim !== 2) throw new Error(`linear: weight must be 2-D [out, in], got ${shapeStr(weight.shape)}`);
+  if (x.ndim < 1 || x.shape[x.ndim - 1] !== inF) {
+    throw new Error(`linear: input ${shapeStr(x.shape)} does not end in ${inF} features (weight is ${shapeStr(weight.shape)})`);
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== outF)) throw new Error(`linear: bias must be [${outF}], got ${shapeStr(bias.shape)}`);
+  const rows = x.size / inF;
+  const out = Tensor.zeros([...x.shape.slice(0, -1), outF]);
+  const K = kernels();
+  K.gemm(false, true, rows, outF, inF, x.data, weight.data, out.data, false);
+  if (bias) K.addRowVector(out.data, bias.data, rows);
+  record('linear', [x, weight, bias], [out], 0, ([g]) => {
+    const gx = gradSink(x), gw = gradSink(weight), gb = gradSink(bias);
+    if (gx) K.gemm(false, false, rows, inF, outF, g!, weight.data, gx, true); // dx = dy · W
+    if (gw) K.gemm(true, false, outF, inF, rows, g!, x.data, gw, true); // dW = dyᵀ · x
+    if (gb) K.sumRows(g!, rows, gb, true);
+  });
+  return out;
+}
+
+/**
+ * linear(onehot(ids), W, b) without building the one-hot matrix: row r of the result is column
+ * ids[r] of W [out, in] plus b. This is how character models feed one-hot input to a recurrent layer.
+ */
+export function linearOneHot(ids: Int32Array, idsShape: readonly number[], weight: Tensor, bias: Tensor | null = null): Tensor {
+  if (weight.ndim !== 2) throw new Error(`linearOneHot: weight must be 2-D [out, in], got ${shapeStr(weight.shape)}`);
+  const [outF, inF] = weight.shape;
+  for (let r = 0; r < ids.length; r++) {
+    if (ids[r] < 0 || ids[r] >= inF) throw new Error(`one-hot input: id ${ids[r]} at position ${r} is out of range [0, ${inF})`);
+  }
+  const K = kernels();
+  const wT = transposed(weight.data, outF, inF);
+  const out = Tensor.zeros([...idsShape, outF]);
+  if (out.size !== ids.length * outF) throw new Error(`linearOneHot: ids shape ${shapeStr(idsShape)} does not hold ${ids.length} ids`);
+  K.gatherRows(wT, outF, ids, out.data);
+  if (bias) K.addRowVector(out.data, bias.data, ids.length);
+  record('linearOneHot', [weight, bias], [out], ids.byteLength, ([g]) => {
+    const gw = gradSink(weight), gb = gradSink(bias);
+    if (gw) {
+      const gT = K.alloc(inF * outF);
+      K.scatterAddRows(gT, outF, ids, g!);
+      const back = transposed(gT, inF, outF);
+      K.addScaled(gw, back, 1, gw);
+    }
+    if (gb) K.sumRows(g!, ids.length, gb, true);
+  });
+  return out;
+}
+
+/** The cols × rows transpose of a rows × cols matrix. */
+function transposed(m: Float32Array, rows: number, cols: number): Float32Array {
+  const t = kernels().alloc(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = m[r * cols + c];
+  return t;
+}

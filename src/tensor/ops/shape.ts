@@ -1,0 +1,111 @@
+import { kernels } from '../../kernels/registry.js';
+import { Tensor, record, gradSink, shapeStr, shapeSize, type Shape } from '../tensor.js';
+
+/** The same values with a new shape (one dimension may be -1). Shares no memory, so it is always safe. */
+export function reshape(a: Tensor, shape: Shape): Tensor {
+  const s = [...shape];
+  const free = s.indexOf(-1);
+  if (free >= 0) s[free] = a.size / shapeSize(s.filter((_, i) => i !== free));
+  if (shapeSize(s) !== a.size || !s.every(Number.isInteger)) {
+    throw new Error(`reshape: cannot view ${shapeStr(a.shape)} (${a.size} values) as ${shapeStr(shape)}`);
+  }
+  const out = new Tensor(a.data, s);
+  record('reshape', [a], [out], 0, ([g]) => {
+    const ga = gradSink(a);
+    if (ga) kernels().addScaled(ga, g!, 1, ga);
+  });
+  return out;
+}
+
+/** Swaps the first two dimensions: [A, B, ...rest] → [B, A, ...rest] (time-major ↔ batch-first). */
+export function transpose01(a: Tensor): Tensor {
+  if (a.ndim < 2) throw new Error(`transpose01 needs at least 2 dimensions, got ${shapeStr(a.shape)}`);
+  const [d0, d1] = a.shape;
+  const inner = a.size / (d0 * d1);
+  const out = Tensor.zeros([d1, d0, ...a.shape.slice(2)]);
+  swap01(a.data, out.data, d0, d1, inner, false);
+  record('transpose01', [a], [out], 0, ([g]) => {
+    const ga = gradSink(a);
+    if (ga) swap01(g!, ga, d1, d0, inner, true);
+  });
+  return out;
+}
+
+function swap01(src: Float32Array, dst: Float32Array, d0: number, d1: number, inner: number, accumulate: boolean): void {
+  for (let i = 0; i < d0; i++) {
+    for (let j = 0; j < d1; j++) {
+      const s = (i * d1 + j) * inner, d = (j * d0 + i) * inner;
+      if (accumulate) for (let k = 0; k < inner; k++) dst[d + k] += src[s + k];
+      else dst.set(src.subarray(s, s + inner), d);
+    }
+  }
+}
+
+/** Concatenates along the last dimension; all other dimensions must agree. */
+export function concatLast(parts: Tensor[]): Tensor {
+  if (parts.length === 0) throw new Error('concatLast: no tensors given');
+  const lead = parts[0].shape.slice(0, -1);
+  for (const p of parts) {
+    if (p.ndim !== parts[0].ndim || !p.shape.slice(0, -1).every((d, i) => d === lead[i])) {
+      throw new Error(`concatLast: shapes ${parts.map((q) => shapeStr(q.shape)).join(', ')} differ before the last dimension`);
+    }
+  }
+  const widths = parts.map((p) => p.shape[p.ndim - 1]);
+  const total = widths.reduce((a, b) => a + b, 0);
+  const rows = shapeSize(lead);
+  const out = Tensor.zeros([...lead, total]);
+  let off = 0;
+  parts.forEach((p, k) => {
+    const w = widths[k];
+    for (let r = 0; r < rows; r++) out.data.set(p.data.subarray(r * w, r * w + w), r * total + off);
+    off += w;
+  });
+  record('concatLast', parts, [out], 0, ([g]) => {
+    let o = 0;
+    parts.forEach((p, k) => {
+      const w = widths[k];
+      const gp = gradSink(p);
+      if (gp) for (let r = 0; r < rows; r++) for (let j = 0; j < w; j++) gp[r * w + j] += g![r * total + o + j];
+      o += w;
+    });
+  });
+  return out;
+}
+
+/** Stacks equally shaped tensors along a new first dimension. */
+export function stack(parts: Tensor[]): Tensor {
+  if (parts.length === 0) throw new Error('stack: no tensors given');
+  const s = parts[0].shape;
+  for (const p of parts) {
+    if (shapeStr(p.shape) !== shapeStr(s)) throw new Error(`stack: shapes ${parts.map((q) => shapeStr(q.shape)).join(', ')} differ`);
+  }
+  const n = parts[0].size;
+  const out = Tensor.zeros([parts.length, ...s]);
+  parts.forEach((p, k) => out.data.set(p.data, k * n));
+  record('stack', parts, [out], 0, ([g]) => {
+    const K = kernels();
+    parts.forEach((p, k) => {
+      const gp = gradSink(p);
+      if (gp) K.addScaled(gp, g!.subarray(k * n, (k + 1) * n), 1, gp);
+    });
+  });
+  return out;
+}
+
+/** a[i] along the first dimension. */
+export function select(a: Tensor, i: number): Tensor {
+  if (a.ndim < 1 || !Number.isInteger(i) || i < 0 || i >= a.shape[0]) {
+    throw new Error(`select: index ${i} is out of range for shape ${shapeStr(a.shape)}`);
+  }
+  const n = a.size / a.shape[0];
+  const out = Tensor.zeros(a.shape.slice(1));
+  out.data.set(a.data.subarray(i * n, (i + 1) * n));
+  record('select', [a], [out], 0, ([g]) => {
+    const ga = gradSink(a);
+    if (ga) {
+      const part = ga.subarray(i * n, (i + 1) * n);
+      kernels().addScaled(part, g!, 1, part);
+    }
+  });
+  return out;
+}

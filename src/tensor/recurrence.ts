@@ -1,0 +1,177 @@
+import { kernels } from '../kernels/registry.js';
+import type { Activation } from '../kernels/backend.js';
+import { Tensor, record, gradSink, shapeStr } from './tensor.js';
+
+/**
+ * The fused recurrent op: one direction of one layer over a whole sequence, as ONE node on the tape.
+ *
+ * The input projection x_t W_ihᵀ + b_ih for all time steps is done beforehand by one big matrix
+ * multiply (ops/linear.ts); only h_{t-1} W_hhᵀ stays inside the time loop. Backward walks the steps in
+ * reverse, storing ∂L/∂gates for every step, so that the weight gradient ∂L/∂W_hh is one big multiply
+ * after the loop — the way cuDNN does it — and ∂L/∂(x W_ihᵀ) flows back into that first multiply.
+ *
+ * The cell equations live next to the kernels that compute them: kernels/reference/{lstm,gru}.ts and,
+ * for the vanilla cell h_t = f(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh), the `activate` kernel.
+ */
+export type CellKind = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
+
+/** Rows of W_ih / W_hh per hidden unit: 4 gates for the LSTM, 3 for the GRU, 1 for the vanilla RNN. */
+export function gateCount(kind: CellKind): number {
+  return kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;
+}
+
+/** Sees every step of every recurrence while it is installed (the gradient-flow lab uses this). */
+export interface RecurrenceProbe {
+  /** After step t: gate activations (B × G·H), h_t, and c_t for the LSTM. */
+  forward?(tag: string, t: number, gates: Float32Array, h: Float32Array, c: Float32Array | null): void;
+  /** During backward at step t: dh = ∂L/∂h_t in full, and for the LSTM dc = ∂L/∂c_t arriving from step t+1. */
+  backward?(tag: string, t: number, dh: Float32Array, dc: Float32Array | null): void;
+}
+
+let probe: RecurrenceProbe | null = null;
+
+/** Runs fn with `p` watching every recurrence. */
+export function withRecurrenceProbe<T>(p: RecurrenceProbe, fn: () => T): T {
+  const prev = probe;
+  probe = p;
+  try {
+    return fn();
+  } finally {
+    probe = prev;
+  }
+}
+
+export interface RecurrenceResult {
+  /** [T, B, H]: h_t for every step, in time order (also for the reverse direction). */
+  output: Tensor;
+  /** [B, H]: the last state reached (h_0 of the original order for the reverse direction). */
+  h: Tensor;
+  /** [B, H]: the last cell state, LSTM only. */
+  c: Tensor | null;
+}
+
+/**
+ * Runs the recurrence over xw = x W_ihᵀ + b_ih, shape [T, B, G·H].
+ * NOTE: xw's buffer is reused in place for the gate activations, so xw must be a fresh
+ * intermediate that nothing else reads (the layers in nn/ guarantee that).
+ */
+export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Tensor | null,
+  wHh: Tensor, bHh: Tensor | null, opts: { reverse?: boolean; tag?: string } = {}): RecurrenceResult {
+  const reverse = opts.reverse ?? false;
+  const tag = opts.tag ?? kind;
+  const G = gateCount(kind);
+  const H = wHh.shape[1];
+  if (wHh.ndim !== 2 || wHh.shape[0] !== G * H) throw new Error(`${tag}: W_hh must be [${G}·H, H], got ${shapeStr(wHh.shape)}`);
+  if (xw.ndim !== 3 || xw.shape[2] !== G * H) throw new Error(`${tag}: projected input must be [T, B, ${G * H}], got ${shapeStr(xw.shape)}`);
+  const [T, B] = xw.shape;
+  const BH = B * H, BG = B * G * H;
+  for (const [s, name] of [[h0, 'h0'], [c0, 'c0']] as const) {
+    if (s && (s.ndim !== 2 || s.shape[0] !== B || s.shape[1] !== H)) throw new Error(`${tag}: ${name} must be [${B}, ${H}], got ${shapeStr(s.shape)}`);
+  }
+  if (bHh && (bHh.ndim !== 1 || bHh.shape[0] !== G * H)) throw new Error(`${tag}: b_hh must be [${G * H}], got ${shapeStr(bHh.shape)}`);
+  if (T === 0) throw new Error(`${tag}: the sequence is empty (T = 0)`);
+
+  const K = kernels();
+  const act: Activation = kind === 'rnn_relu' ? 'relu' : 'tanh';
+  const gates = xw.data; // becomes the activations, saved for backward
+  const hs = K.alloc(T * BH);
+  const cs = kind === 'lstm' ? K.alloc(T * BH) : null;
+  const ghs = kind === 'gru' ? K.alloc(T * BG) : null;
+  const zeros = !h0 || (kind === 'lstm' && !c0) ? K.alloc(BH) : null;
+  const hInit = h0 ? h0.data : zeros!;
+  const cInit = c0 ? c0.data : zeros!;
+  if (bHh && kind !== 'gru') K.addRowVector(gates, bHh.data, T * B);
+
+  const at = (buf: Float32Array, t: number, w: number) => buf.subarray(t * w, (t + 1) * w);
+  // the time step that came before t in processing order, or -1 for the initial state
+  const before = (t: number) => (reverse ? (t === T - 1 ? -1 : t + 1) : t - 1);
+  const hPrevAt = (t: number) => (before(t) < 0 ? hInit : at(hs, before(t), BH));
+  const cPrevAt = (t: number) => (before(t) < 0 ? cInit : at(cs!, before(t), BH));
+
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    const g = at(gates, t, BG), hPrev = hPrevAt(t), h = at(hs, t, BH);
+    if (kind === 'gru') {
+      const gh = at(ghs!, t, BG);
+      fillRows(gh, bHh ? bHh.data : null, B);
+      K.gemm(false, true, B, G * H, H, hPrev, wHh.data, gh, true);
+      K.gruForward(B, H, g, gh, hPrev, h);
+    } else {
+      K.gemm(false, true, B, G * H, H, hPrev, wHh.data, g, true);
+      if (kind === 'lstm') K.lstmForward(B, H, g, cPrevAt(t), at(cs!, t, BH), h);
+      else K.activate(act, g, h);
+    }
+    probe?.forward?.(tag, t, g, h, cs ? at(cs, t, BH) : null);
+  }
+
+  const last = reverse ? 0 : T - 1;
+  const output = new Tensor(hs, [T, B, H]);
+  const hT = Tensor.zeros([B, H]);
+  hT.data.set(at(hs, last, BH));
+  let cT: Tensor | null = null;
+  if (cs) {
+    cT = Tensor.zeros([B, H]);
+    cT.data.set(at(cs, last, BH));
+  }
+  const saved = gates.byteLength + hs.byteLength + (cs?.byteLength ?? 0) + (ghs?.byteLength ?? 0);
+  const outputs = cT ? [output, hT, cT] : [output, hT];
+
+  record(kind, [xw, h0, c0, wHh, bHh], outputs, saved, ([gOut, ghT, gcT]) => {
+    const K = kernels();
+    const fresh = xw.grad === null;
+    const sinkXw = gradSink(xw);
+    // ∂L/∂gates for every step; written straight into xw's gradient when nothing is there yet
+    const dG = sinkXw && fresh ? sinkXw : K.alloc(T * BG);
+    const dGh = kind === 'gru' ? K.alloc(T * BG) : dG;
+    let dh = K.alloc(BH);
+    let spare = kind === 'gru' ? K.alloc(BH) : null;
+    if (ghT) dh.set(ghT);
+    const dc = kind === 'lstm' ? K.alloc(BH) : null;
+    if (dc && gcT) dc.set(gcT);
+
+    for (let s = T - 1; s >= 0; s--) {
+      const t = reverse ? T - 1 - s : s;
+      if (gOut) K.addScaled(dh, at(gOut, t, BH), 1, dh);
+      probe?.backward?.(tag, t, dh, dc);
+      const g = at(gates, t, BG), dg = at(dG, t, BG);
+      if (kind === 'gru') {
+        const dgh = at(dGh, t, BG);
+        K.gruBackward(B, H, g, at(ghs!, t, BG), hPrevAt(t), at(hs, t, BH), dh, dg, dgh, spare!);
+        K.gemm(false, false, B, H, G * H, dgh, wHh.data, spare!, true);
+        [dh, spare] = [spare!, dh];
+      } else {
+        if (kind === 'lstm') K.lstmBackward(B, H, g, cPrevAt(t), at(cs!, t, BH), dh, dc!, dg);
+        else K.activateBackward(act, at(hs, t, BH), dh, dg, false);
+        K.gemm(false, false, B, H, G * H, dg, wHh.data, dh, false);
+      }
+    }
+
+    if (sinkXw && dG !== sinkXw) K.addScaled(sinkXw, dG, 1, sinkXw);
+    const gh0 = gradSink(h0), gc0 = gradSink(c0);
+    if (gh0) K.addScaled(gh0, dh, 1, gh0);
+    if (gc0 && dc) K.addScaled(gc0, dc, 1, gc0);
+    const gW = gradSink(wHh);
+    if (gW) {
+      // Σ_t dGh_tᵀ · h_{t-1}: the initial state's step alone, the other T−1 steps in one multiply
+      const first = reverse ? T - 1 : 0;
+      K.gemm(true, false, G * H, H, B, at(dGh, first, BG), hInit, gW, true);
+      if (T > 1) {
+        const dBlock = reverse ? dGh.subarray(0, (T - 1) * BG) : dGh.subarray(BG);
+        const hBlock = reverse ? hs.subarray(BH) : hs.subarray(0, (T - 1) * BH);
+        K.gemm(true, false, G * H, H, (T - 1) * B, dBlock, hBlock, gW, true);
+      }
+    }
+    const gb = gradSink(bHh);
+    if (gb) K.sumRows(dGh, T * B, gb, true);
+  });
+  return { output, h: hT, c: cT };
+}
+
+/** Every row of the rows × v.length matrix m set to v, or to zero without v. */
+function fillRows(m: Float32Array, v: Float32Array | null, rows: number): void {
+  if (!v) {
+    m.fill(0);
+    return;
+  }
+  for (let r = 0; r < rows; r++) m.set(v, r * v.length);
+}
