@@ -1,0 +1,10 @@
+/**
+ * rnnkit: recurrent neural networks for TypeScript, in Node and the browser.
+ * The public face: everything a user imports comes from here. Nothing exported here imports a Node
+ * built-in, so the library bundles for the browser; file I/O lives in `rnnkit/node`.
+ */
+export * from './kernels/index.js';
+export * from './tensor/index.js';
+export * from './nn/index.js';
+export * from './train/index.js';
+export * from './io/index.js';

@@ -1,0 +1,1 @@
+export { encodeSafetensors, decodeSafetensors, type SafetensorsFile } from './safetensors.js';

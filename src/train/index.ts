@@ -1,0 +1,2 @@
+export { detachState, type RecurrentStateLike } from './state.js';
+export { chunks, truncatedBPTT, type Chunk, type TruncatedOptions } from './bptt.js';
