@@ -34,7 +34,7 @@ export interface TruncatedOptions<S extends RecurrentStateLike> {
   /** Steps per chunk (k); k ≥ length gives full BPTT. */
   chunk: number;
   /** Forward steps [start, end) from `state` (null: the zero state); return the loss and the final state. */
-  forward(chunk: Chunk, state: S | null): { loss: Tensor; state: S };
+  forward(chunk: Chunk, state: NoInfer<S> | null): { loss: Tensor; state: S };
   /** Backward and update for one chunk's loss (zero grads, backward, clip, optimizer step). */
   update(loss: Tensor, chunk: Chunk): void;
   /** The state the first chunk starts from. */
