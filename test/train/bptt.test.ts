@@ -37,7 +37,7 @@ test('memory held for backward: linear in T for full BPTT, flat for truncated BP
     const y = Array.from({ length: T * 2 }, (_, i) => i % 4);
     full.push(savedBytes(lossOver(m, x, y, null).loss));
     let peak = 0;
-    truncatedBPTT({
+    truncatedBPTT<{ h: Tensor; c: Tensor }>({
       length: T, chunk: 16,
       forward: (c, s) => lossOver(m, slice(x, c.start, c.end), y.slice(c.start * 2, c.end * 2), s),
       update: (loss) => { peak = Math.max(peak, savedBytes(loss)); m.lstm.zeroGrad(); loss.backward(); },
@@ -61,7 +61,7 @@ test('truncated BPTT with one chunk equals full BPTT; with chunks the state carr
   const run = (k: number, carry = true) => {
     m.lstm.zeroGrad(); m.head.zeroGrad();
     const states: Tensor[] = [];
-    truncatedBPTT({
+    truncatedBPTT<{ h: Tensor; c: Tensor }>({
       length: T, chunk: k, carry,
       forward: (c, s) => { if (s) states.push(s.h); return lossOver(m, slice(x, c.start, c.end), y.slice(c.start * 2, c.end * 2), s); },
       update: (loss) => loss.backward(), // accumulate over chunks, no update, to compare gradients
