@@ -1,1 +1,3 @@
 export { encodeSafetensors, decodeSafetensors, type SafetensorsFile } from './safetensors.js';
+export { encodeCheckpoint, decodeCheckpointPart, MODEL_FILE, STATE_FILE, type Checkpoint, type CheckpointPart } from './checkpoint.js';
+export { pack, unpack } from './pack.js';

@@ -1,0 +1,22 @@
+import { useBackend, availableBackends, kernels } from '../kernels/index.js';
+import { UsageError } from './errors.js';
+
+export const BACKEND_CHOICES = ['auto', 'js', 'wasm'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+/** Switches to the requested backend; 'auto' takes the fastest one available. Returns its name. */
+export async function selectBackend(choice: BackendChoice): Promise<string> {
+  const have = availableBackends();
+  if (choice === 'auto') {
+    const best = have.includes('wasm') ? 'wasm' : 'js';
+    try {
+      await useBackend(best);
+    } catch {
+      await useBackend('js');
+    }
+    return kernels().name;
+  }
+  if (!have.includes(choice)) throw new UsageError(`the ${choice} backend is not available here (available: ${have.join(', ')})`);
+  await useBackend(choice);
+  return kernels().name;
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { addTrainCommand } from './train.js';
+import { addSampleCommand } from './sample.js';
+import { runCommand } from './errors.js';
+
+const program = new Command('rnnkit')
+  .description('recurrent neural networks: train character-level language models and sample from them')
+  .showHelpAfterError('(run with --help for usage)')
+  .configureHelp({ showGlobalOptions: true });
+addTrainCommand(program);
+addSampleCommand(program);
+
+await runCommand(() => program.parseAsync(process.argv).then(() => undefined));

@@ -1,0 +1,92 @@
+import cliProgress from 'cli-progress';
+
+/** What a training run reports; each reporter shows it its own way. */
+export type TrainEvent =
+  | { event: 'start'; steps: number; fromStep: number; params: number; vocab: number; trainChars: number; valChars: number; backend: string; out: string; data: string; config: object }
+  | { event: 'step'; step: number; loss: number; gradNorm: number; clipped: boolean; lr: number; charsPerSec: number; epoch: number }
+  | { event: 'val'; step: number; loss: number; bpc: number }
+  | { event: 'sample'; step: number; text: string }
+  | { event: 'checkpoint'; step: number; path: string }
+  | { event: 'done'; step: number; seconds: number; checkpoint: string; interrupted: boolean };
+
+export interface Reporter {
+  emit(e: TrainEvent): void;
+  close(): void;
+}
+
+/** One JSON object per line, for machines (--json). */
+export function jsonReporter(write: (s: string) => void = (s) => process.stdout.write(s)): Reporter {
+  return { emit: (e) => write(`${JSON.stringify(e)}\n`), close: () => {} };
+}
+
+const fmtRate = (r: number) => (r >= 1000 ? `${(r / 1000).toFixed(1)}k` : r.toFixed(0));
+const fmtTime = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+  : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`);
+
+function describe(e: TrainEvent): string | null {
+  switch (e.event) {
+    case 'start':
+      return `training ${e.params.toLocaleString('en-US')} parameters on ${e.data} (${e.trainChars.toLocaleString('en-US')} chars, vocabulary ${e.vocab}; ` +
+        `validation ${e.valChars.toLocaleString('en-US')} chars) with the ${e.backend} backend → ${e.out}` +
+        (e.fromStep ? `\nresuming at step ${e.fromStep}` : '');
+    case 'val':
+      return `step ${e.step}: validation loss ${e.loss.toFixed(4)} nats/char (${e.bpc.toFixed(3)} bits/char)`;
+    case 'sample':
+      return `sample at step ${e.step}:\n  ${e.text.replace(/\n/g, '\n  ')}`;
+    case 'checkpoint':
+      return `checkpoint saved: ${e.path}`;
+    case 'done':
+      return e.interrupted
+        ? `interrupted at step ${e.step}; checkpoint saved to ${e.checkpoint}. Continue with: rnnkit train --resume ${e.checkpoint}`
+        : `done: ${e.step} steps in ${fmtTime(e.seconds)}; model at ${e.checkpoint}. Try: rnnkit sample --checkpoint ${e.checkpoint}`;
+    default:
+      return null;
+  }
+}
+
+/** A progress bar on a terminal, with validation, samples and checkpoints printed above it. */
+export function terminalReporter(total: number): Reporter {
+  const multi = new cliProgress.MultiBar({
+    format: 'step {value}/{total} |{bar}| loss {loss} | {rate} char/s | ETA {eta_t}',
+    barCompleteChar: '█', barIncompleteChar: '░', barsize: 24, hideCursor: true, clearOnComplete: false, fps: 5,
+  });
+  let bar: cliProgress.SingleBar | null = null;
+  const started = Date.now();
+  let first = 0;
+  return {
+    emit(e) {
+      if (e.event === 'step') {
+        const doneSteps = e.step - first;
+        const eta = doneSteps > 0 ? ((Date.now() - started) / 1000 / doneSteps) * (total - e.step) : 0;
+        bar?.update(e.step, { loss: e.loss.toFixed(3), rate: fmtRate(e.charsPerSec), eta_t: fmtTime(eta) });
+        return;
+      }
+      const line = describe(e);
+      if (e.event === 'start') {
+        first = e.fromStep;
+        multi.log(`${line}\n`);
+        bar = multi.create(total, e.fromStep, { loss: '-', rate: '-', eta_t: '-' });
+        return;
+      }
+      if (line) multi.log(`${line}\n`);
+    },
+    close() {
+      multi.stop();
+    },
+  };
+}
+
+/** Plain lines for logs and pipes: a step line every `every` steps and every other event. */
+export function lineReporter(every: number, write: (s: string) => void = (s) => process.stdout.write(s)): Reporter {
+  return {
+    emit(e) {
+      if (e.event === 'step') {
+        if (e.step % every === 0) write(`step ${e.step}  loss ${e.loss.toFixed(4)}  ${fmtRate(e.charsPerSec)} char/s  lr ${e.lr.toExponential(2)}  grad norm ${e.gradNorm.toFixed(2)}\n`);
+        return;
+      }
+      const line = describe(e);
+      if (line) write(`${line}\n`);
+    },
+    close() {},
+  };
+}

@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { CharLM, CharVocab, sampleText, CHECKPOINT_FORMAT, type CharLMConfig } from '../text/index.js';
+import { Generator } from '../tensor/index.js';
+import { loadCheckpoint } from '../io/checkpoint_files.js';
+import { int, num } from './options.js';
+import { selectBackend, BACKEND_CHOICES, type BackendChoice } from './backend.js';
+import { oneOf } from './options.js';
+import { UsageError } from './errors.js';
+
+interface SampleFlags {
+  checkpoint: string; length: number; temperature: number; topK?: number; topP?: number; greedy?: boolean; prime: string;
+  seed?: number; backend: BackendChoice;
+}
+
+export function addSampleCommand(program: Command): void {
+  program.command('sample')
+    .description('generate text from a trained character model, streaming it as it is written')
+    .option('--checkpoint <path>', 'run folder, its latest, a checkpoint folder or its model.safetensors', 'runs/latest')
+    .option('--length <n>', 'characters to generate', int(1), 500)
+    .option('--temperature <t>', 'below 1: safer; above 1: wilder', num(0, 100, false), 0.8)
+    .option('--top-k <k>', 'sample only among the k most likely characters', int(1))
+    .option('--top-p <p>', 'sample only among the most likely characters that make up probability p', num(0, 1, false))
+    .option('--greedy', 'always take the most likely character')
+    .option('--prime <text>', 'text to start from (fed through the model first)', '')
+    .option('--seed <n>', 'random seed (default: a new sample every time)', int(0))
+    .option('--backend <name>', `kernels: ${BACKEND_CHOICES.join(', ')}`, oneOf(...BACKEND_CHOICES), 'auto')
+    .action(async (f: SampleFlags) => sample(f));
+}
+
+async function sample(f: SampleFlags): Promise<void> {
+  await selectBackend(f.backend);
+  const ckpt = await loadCheckpoint(f.checkpoint);
+  const meta = ckpt.model.meta;
+  if (meta.format !== CHECKPOINT_FORMAT) throw new UsageError(`${ckpt.dir} is not a character-model checkpoint (format ${JSON.stringify(meta.format)})`);
+  const model = new CharLM(meta.model as CharLMConfig);
+  try {
+    model.loadStateDict(ckpt.model.tensors);
+  } catch (e) {
+    throw new UsageError(`${ckpt.dir}: ${(e as Error).message}`);
+  }
+  const vocab = new CharVocab(meta.vocab as string[]);
+  const generator = new Generator(f.seed ?? Math.floor(Math.random() * 2 ** 32));
+  process.stdout.write(f.prime);
+  sampleText(model, vocab, {
+    length: f.length, temperature: f.temperature, topK: f.topK, topP: f.topP, greedy: f.greedy, prime: f.prime, generator,
+    onChar: (ch) => process.stdout.write(ch),
+  });
+  process.stdout.write('\n');
+}

@@ -1,0 +1,64 @@
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { encodeCheckpoint, decodeCheckpointPart, MODEL_FILE, STATE_FILE, type Checkpoint } from './checkpoint.js';
+import { writeDirAtomic, pointLinkAtomic, exists } from './fs.js';
+
+/*
+ * A run folder holds one folder per checkpoint, step-000200/, and `latest`, a link to the newest.
+ * Each checkpoint folder appears whole or not at all (written aside, then renamed), and `latest`
+ * moves only after its target is complete, so a kill at any moment leaves the last good checkpoint.
+ */
+export const LATEST = 'latest';
+
+export function checkpointName(step: number): string {
+  return `step-${String(step).padStart(6, '0')}`;
+}
+
+/** Writes checkpoint `step` into runDir, points `latest` at it, and keeps only the newest `keep`. */
+export async function saveCheckpoint(runDir: string, step: number, c: Checkpoint, keep = 3): Promise<string> {
+  const name = checkpointName(step);
+  const dir = path.join(runDir, name);
+  await writeDirAtomic(dir, encodeCheckpoint(c));
+  await pointLinkAtomic(path.join(runDir, LATEST), name);
+  if (keep > 0) {
+    const all = (await fsp.readdir(runDir)).filter((n) => /^step-\d+$/.test(n)).sort();
+    for (const old of all.slice(0, Math.max(0, all.length - keep))) {
+      if (old !== name) await fsp.rm(path.join(runDir, old), { recursive: true, force: true });
+    }
+  }
+  return dir;
+}
+
+const HOW = 'pass a run folder (e.g. runs/), its latest, a checkpoint folder (runs/step-000200) or its model.safetensors';
+
+/** Finds the checkpoint folder that `p` names: a run folder, its `latest`, a checkpoint folder or a file in one. */
+export async function resolveCheckpoint(p: string): Promise<string> {
+  if (!(await exists(p))) throw new Error(`checkpoint '${p}' not found: ${HOW}`);
+  let stat;
+  try {
+    stat = await fsp.stat(p);
+  } catch {
+    throw new Error(`checkpoint '${p}' is a broken link: ${HOW}`);
+  }
+  if (stat.isFile()) return path.dirname(p);
+  if (await exists(path.join(p, MODEL_FILE))) return p;
+  if (await exists(path.join(p, LATEST))) return resolveCheckpoint(path.join(p, LATEST));
+  throw new Error(`'${p}' holds no checkpoint (no ${MODEL_FILE} and no ${LATEST}): ${HOW}`);
+}
+
+/** Reads the checkpoint `p` names (see resolveCheckpoint); `withState` also reads state.safetensors. */
+export async function loadCheckpoint(p: string, withState = false): Promise<Checkpoint & { dir: string }> {
+  const dir = await resolveCheckpoint(p);
+  const read = async (file: string) => {
+    const f = path.join(dir, file);
+    try {
+      return decodeCheckpointPart(new Uint8Array(await fsp.readFile(f)), f);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`checkpoint folder '${dir}' has no ${file}: it is incomplete; use an earlier checkpoint`);
+      throw e;
+    }
+  };
+  const model = await read(MODEL_FILE);
+  const state = withState ? await read(STATE_FILE) : null;
+  return { dir, model, state };
+}

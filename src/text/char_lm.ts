@@ -1,0 +1,49 @@
+import { Tensor, reshape, dropout, defaultGenerator, type Generator } from '../tensor/index.js';
+import { Module, RNN, LSTM, GRU, Linear, OneHot } from '../nn/index.js';
+
+export type CellType = 'rnn' | 'lstm' | 'gru';
+
+export interface CharLMConfig {
+  cell: CellType;
+  vocabSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  /** Dropout between recurrent layers and before the output layer, while training. */
+  dropout: number;
+}
+
+/** The carried state of a CharLM: h, and c for the LSTM, each [layers, B, H]. */
+export interface CharLMState {
+  h: Tensor;
+  c?: Tensor;
+}
+
+/**
+ * A character-level language model in the lecture's form: one-hot x_t → recurrent layers → h_t →
+ * y_t = W_hy h_t + b_y, the logits of the next character. Parameter names are those of a PyTorch
+ * module with an `rnn` (nn.RNN/LSTM/GRU fed one-hot vectors) and a `head` (nn.Linear).
+ */
+export class CharLM extends Module {
+  readonly rnn: RNN | LSTM | GRU;
+  readonly head: Linear;
+
+  constructor(readonly config: CharLMConfig, private readonly generator: Generator = defaultGenerator) {
+    super();
+    const { cell, vocabSize, hiddenSize, numLayers } = config;
+    if (!['rnn', 'lstm', 'gru'].includes(cell)) throw new Error(`cell must be rnn, lstm or gru, got '${cell}'`);
+    const opts = { inputSize: vocabSize, hiddenSize, numLayers, dropout: config.dropout, generator };
+    this.rnn = this.registerModule('rnn', cell === 'lstm' ? new LSTM(opts) : cell === 'gru' ? new GRU(opts) : new RNN(opts));
+    this.head = this.registerModule('head', new Linear(hiddenSize, vocabSize, { generator }));
+  }
+
+  /** inputs: [T, B] ids, time-major → logits [T·B, V] and the final state. */
+  forward(inputs: Int32Array, shape: readonly [number, number], state?: CharLMState | null): { logits: Tensor; state: CharLMState } {
+    const x = new OneHot(inputs, shape, this.config.vocabSize);
+    const r = this.rnn instanceof LSTM
+      ? this.rnn.forward(x, state ? { h: state.h, c: state.c! } : null)
+      : this.rnn.forward(x, state?.h ?? null);
+    const top = dropout(r.output, this.config.dropout, this.training, this.generator);
+    const logits = this.head.forward(reshape(top, [-1, this.config.hiddenSize]));
+    return { logits, state: r.c ? { h: r.h, c: r.c } : { h: r.h } };
+  }
+}

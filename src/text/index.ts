@@ -1,0 +1,9 @@
+export { CharVocab, showChars } from './vocab.js';
+export { CharStreams, type StreamPosition, type Chunk as StreamChunk } from './streams.js';
+export { CharLM, type CharLMConfig, type CharLMState, type CellType } from './char_lm.js';
+export { sampleText, pick, checkSampleOptions, type SampleOptions } from './sample.js';
+export { fingerprint, splitIds } from './corpus.js';
+export {
+  CharLMTrainer, DivergedError, defaultTrainConfig, checkConfig, CHECKPOINT_FORMAT,
+  type TrainConfig, type StepResult, type OptimizerName, type ScheduleName,
+} from './trainer.js';

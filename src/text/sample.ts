@@ -1,0 +1,102 @@
+import { noGrad, defaultGenerator, type Generator } from '../tensor/index.js';
+import type { CharLM, CharLMState } from './char_lm.js';
+import { CharVocab, showChars } from './vocab.js';
+
+export interface SampleOptions {
+  /** Characters to generate. */
+  length: number;
+  /** Divides the logits: below 1 sharper and safer, above 1 more surprising. */
+  temperature?: number;
+  /** Keep only the k most likely characters. */
+  topK?: number;
+  /** Keep the smallest set of characters whose probability adds up to p (nucleus sampling). */
+  topP?: number;
+  /** Always take the most likely character. */
+  greedy?: boolean;
+  /** Text fed through the model first; the sample continues it. */
+  prime?: string;
+  generator?: Generator;
+  /** Called with each character as it is generated (for streaming to a terminal). */
+  onChar?: (ch: string) => void;
+}
+
+/** Generates text from a character model, one character at a time. Returns the generated text (without the prime). */
+export function sampleText(model: CharLM, vocab: CharVocab, o: SampleOptions): string {
+  const rng = o.generator ?? defaultGenerator;
+  checkSampleOptions(o);
+  const prime = o.prime ?? '';
+  const unknown = vocab.unknown(prime);
+  if (unknown.length) throw new Error(`--prime has characters the model never saw: ${showChars(unknown)}; remove them or train on a text that has them`);
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return noGrad(() => {
+      // with no prime, start from a newline (a natural beginning) or else a random character
+      const start = prime.length ? vocab.encode(prime) : Int32Array.of(vocab.has('\n') ? vocab.encode('\n')[0] : rng.int(vocab.size));
+      let r = model.forward(start, [start.length, 1], null);
+      let state: CharLMState = r.state;
+      let logits = r.logits.data.subarray((start.length - 1) * vocab.size);
+      let out = '';
+      const next = new Int32Array(1);
+      for (let i = 0; i < o.length; i++) {
+        next[0] = pick(logits, o, rng);
+        const ch = vocab.chars[next[0]];
+        out += ch;
+        o.onChar?.(ch);
+        if (i === o.length - 1) break;
+        r = model.forward(next, [1, 1], state);
+        state = r.state;
+        logits = r.logits.data;
+      }
+      return out;
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+export function checkSampleOptions(o: SampleOptions): void {
+  if (!Number.isInteger(o.length) || o.length < 1) throw new Error(`length must be a positive integer, got ${o.length}`);
+  if (o.temperature !== undefined && !(o.temperature > 0)) throw new Error(`temperature must be > 0, got ${o.temperature}`);
+  if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 1)) throw new Error(`top-k must be a positive integer, got ${o.topK}`);
+  if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) throw new Error(`top-p must be in (0, 1], got ${o.topP}`);
+}
+
+/** Picks the next id from one row of logits under the options' temperature, top-k and top-p. */
+export function pick(logits: Float32Array, o: Pick<SampleOptions, 'temperature' | 'topK' | 'topP' | 'greedy'>, rng: Generator): number {
+  const V = logits.length;
+  if (o.greedy) {
+    let best = 0;
+    for (let j = 1; j < V; j++) if (logits[j] > logits[best]) best = j;
+    return best;
+  }
+  const temp = o.temperature ?? 1;
+  let max = -Infinity;
+  for (let j = 0; j < V; j++) max = Math.max(max, logits[j]);
+  const p = new Float64Array(V);
+  let z = 0;
+  for (let j = 0; j < V; j++) z += p[j] = Math.exp((logits[j] - max) / temp);
+  for (let j = 0; j < V; j++) p[j] /= z;
+  if (o.topK !== undefined || o.topP !== undefined) {
+    const order = Array.from({ length: V }, (_, j) => j).sort((a, b) => p[b] - p[a]);
+    const keep = new Uint8Array(V);
+    let mass = 0;
+    for (let r = 0; r < Math.min(V, o.topK ?? V); r++) {
+      keep[order[r]] = 1;
+      mass += p[order[r]];
+      if (o.topP !== undefined && mass >= o.topP) break;
+    }
+    z = 0;
+    for (let j = 0; j < V; j++) z += p[j] = keep[j] ? p[j] : 0;
+    for (let j = 0; j < V; j++) p[j] /= z;
+  }
+  let u = rng.random();
+  for (let j = 0; j < V; j++) {
+    u -= p[j];
+    if (u < 0) return j;
+  }
+  // rounding left a sliver: take the most likely kept id
+  let best = 0;
+  for (let j = 1; j < V; j++) if (p[j] > p[best]) best = j;
+  return best;
+}

@@ -1,0 +1,260 @@
+import { Tensor, crossEntropy, Generator, noGrad } from '../tensor/index.js';
+import {
+  Adam, AdamW, SGD, RMSprop, Adagrad, StepLR, CosineAnnealingLR, LinearWarmup, applySchedule, clipGradNorm,
+  type Optimizer, type LrSchedule, type OptimizerStateDict,
+} from '../optim/index.js';
+import { detachState } from '../train/index.js';
+import { pack, unpack, type Checkpoint } from '../io/index.js';
+import { CharLM, type CellType, type CharLMState, type CharLMConfig } from './char_lm.js';
+import { CharVocab } from './vocab.js';
+import { CharStreams, type StreamPosition } from './streams.js';
+import { fingerprint, splitIds } from './corpus.js';
+import { sampleText } from './sample.js';
+
+export type OptimizerName = 'adam' | 'adamw' | 'sgd' | 'rmsprop' | 'adagrad';
+export type ScheduleName = 'constant' | 'cosine' | 'step';
+
+/** Everything that defines a character-model training run. */
+export interface TrainConfig {
+  cell: CellType;
+  hidden: number;
+  layers: number;
+  dropout: number;
+  seq: number;
+  batch: number;
+  optimizer: OptimizerName;
+  lr: number;
+  weightDecay: number;
+  schedule: ScheduleName;
+  /** Steps of linear warm-up before the schedule. */
+  warmup: number;
+  /** For the step schedule: multiply the rate by `decay` every `decayEvery` steps. */
+  decayEvery: number;
+  decay: number;
+  /** Global gradient-norm clip; 0 turns it off. */
+  clip: number;
+  steps: number;
+  valFraction: number;
+  /** At most this many validation characters are scored each time (they are always the same ones). */
+  valChars: number;
+  /** Carry the hidden state from chunk to chunk (truncated BPTT); false resets it every chunk. */
+  carry: boolean;
+  seed: number;
+}
+
+export const defaultTrainConfig: TrainConfig = {
+  cell: 'lstm', hidden: 256, layers: 1, dropout: 0, seq: 64, batch: 32, optimizer: 'adam', lr: 2e-3, weightDecay: 0,
+  schedule: 'cosine', warmup: 0, decayEvery: 1000, decay: 0.5, clip: 5, steps: 1500, valFraction: 0.05, valChars: 65536,
+  carry: true, seed: 1,
+};
+
+export interface StepResult {
+  step: number;
+  loss: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  clipped: boolean;
+  lr: number;
+  /** Characters consumed by this step (batch × sequence). */
+  chars: number;
+  epoch: number;
+}
+
+/** Training stopped because the loss or the gradient became NaN or infinite. */
+export class DivergedError extends Error {
+  constructor(readonly step: number, readonly what: string, readonly value: number) {
+    super(`training diverged at step ${step}: the ${what} is ${value}`);
+  }
+}
+
+export const CHECKPOINT_FORMAT = 'rnnkit.char-lm/1';
+
+/**
+ * One character-model training run, step by step, so that a terminal, a test or a Web Worker can
+ * drive it and do what it likes between steps. Checkpoints capture everything that decides the
+ * next step (weights, optimizer buffers, random state, data position, carried hidden state), so
+ * a resumed run continues bit for bit.
+ */
+export class CharLMTrainer {
+  readonly model: CharLM;
+  readonly optimizer: Optimizer;
+  readonly schedule: LrSchedule;
+  readonly streams: CharStreams;
+  readonly valIds: Int32Array;
+  /** The generator behind dropout. */
+  readonly rng: Generator;
+  step = 0;
+  carried: CharLMState | null = null;
+  readonly history: { train: [number, number][]; val: [number, number][] } = { train: [], val: [] };
+
+  private constructor(readonly config: TrainConfig, readonly vocab: CharVocab, readonly corpus: string) {
+    checkConfig(config);
+    const ids = vocab.encode(corpus);
+    const { train, val } = splitIds(ids, config.valFraction);
+    this.streams = new CharStreams(train, config.batch, config.seq, `the training part of the text`);
+    this.valIds = val.subarray(0, Math.min(val.length, config.valChars + 1));
+    if (config.valFraction > 0 && this.valIds.length < config.seq + 1) {
+      throw new Error(`the validation part has ${this.valIds.length} characters, fewer than one sequence (${config.seq + 1}): raise --val-fraction or set it to 0`);
+    }
+    this.rng = new Generator(config.seed);
+    const lmConfig: CharLMConfig = { cell: config.cell, vocabSize: vocab.size, hiddenSize: config.hidden, numLayers: config.layers, dropout: config.dropout };
+    this.model = new CharLM(lmConfig, this.rng);
+    this.optimizer = makeOptimizer(config, this.model);
+    this.schedule = makeSchedule(config);
+  }
+
+  /** A new run on `text` (the vocabulary comes from the text). */
+  static create(text: string, config: TrainConfig): CharLMTrainer {
+    if (text.length === 0) throw new Error('the text is empty: give a text with at least a few thousand characters');
+    return new CharLMTrainer(config, CharVocab.fromText(text), text);
+  }
+
+  /**
+   * Continues the run a checkpoint saved. `text` must be the corpus it was trained on; `steps`
+   * may raise the number of steps to train.
+   */
+  static resume(text: string, ckpt: Checkpoint, source: string, overrides: { steps?: number } = {}): CharLMTrainer {
+    const meta = ckpt.model.meta;
+    if (meta.format !== CHECKPOINT_FORMAT) throw new Error(`${source} is not a character-model checkpoint (format ${JSON.stringify(meta.format)})`);
+    if (!ckpt.state) throw new Error(`${source} has no training state (state.safetensors), so it cannot be resumed; it can still be sampled`);
+    const sm = ckpt.state.meta as Record<string, any>;
+    if (sm.corpus !== fingerprint(text)) {
+      throw new Error(`${source} was trained on a different text (${String(sm.corpusName ?? 'unknown')}, fingerprint ${sm.corpus}); pass the same --data to resume`);
+    }
+    const config = { ...(sm.config as TrainConfig), ...(overrides.steps ? { steps: overrides.steps } : {}) };
+    const t = new CharLMTrainer(config, new CharVocab(meta.vocab as string[]), text);
+    t.model.loadStateDict(ckpt.model.tensors);
+    t.optimizer.loadStateDict(unpack(sm.optimizer, ckpt.state.tensors, source) as OptimizerStateDict);
+    t.rng.setState(sm.rng as number[]);
+    t.streams.position = sm.position as StreamPosition;
+    t.step = sm.step as number;
+    t.history.train.push(...(sm.history.train as [number, number][]));
+    t.history.val.push(...(sm.history.val as [number, number][]));
+    const h = ckpt.state.tensors['carry.h'], c = ckpt.state.tensors['carry.c'];
+    t.carried = h ? (c ? { h, c } : { h }) : null;
+    return t;
+  }
+
+  get done(): boolean {
+    return this.step >= this.config.steps;
+  }
+
+  /** One optimizer step on the next chunk of every stream. */
+  trainStep(): StepResult {
+    const { seq: T, batch: B, clip } = this.config;
+    const chunk = this.streams.next();
+    if (chunk.fresh || !this.config.carry) this.carried = null;
+    this.model.train();
+    const { logits, state } = this.model.forward(chunk.inputs, [T, B], this.carried);
+    const loss = crossEntropy(logits, chunk.targets);
+    const value = loss.item();
+    const step = this.step + 1;
+    if (!Number.isFinite(value)) throw new DivergedError(step, 'loss', value);
+    this.optimizer.zeroGrad();
+    loss.backward();
+    const params = this.model.parameters();
+    const gradNorm = clipGradNorm(params, clip > 0 ? clip : Infinity);
+    if (!Number.isFinite(gradNorm)) throw new DivergedError(step, 'gradient norm', gradNorm);
+    const lr = applySchedule(this.optimizer, this.schedule, this.step);
+    this.optimizer.step();
+    this.carried = detachState(state);
+    this.step = step;
+    this.history.train.push([step, value]);
+    return { step, loss: value, gradNorm, clipped: clip > 0 && gradNorm > clip, lr, chars: T * B, epoch: this.streams.position.epoch };
+  }
+
+  /** Mean loss in nats per character over the validation characters (the same ones every time). */
+  validate(): { loss: number; bpc: number } | null {
+    if (this.config.valFraction === 0) return null;
+    const T = this.config.seq;
+    const B = Math.max(1, Math.min(this.config.batch, Math.floor((this.valIds.length - 1) / T)));
+    const streams = new CharStreams(this.valIds, B, T, 'the validation part');
+    let total = 0, n = 0;
+    this.model.eval();
+    noGrad(() => {
+      let state: CharLMState | null = null;
+      for (let k = 0; k < streams.chunksPerEpoch; k++) {
+        const c = streams.next();
+        const r = this.model.forward(c.inputs, [T, B], state);
+        total += crossEntropy(r.logits, c.targets).item() * c.targets.length;
+        n += c.targets.length;
+        state = r.state;
+      }
+    });
+    this.model.train();
+    const loss = total / n;
+    this.history.val.push([this.step, loss]);
+    return { loss, bpc: loss / Math.LN2 };
+  }
+
+  /** A short sample for progress reports; its own generator, so it never changes the training run. */
+  preview(length = 200, temperature = 0.8, prime?: string): string {
+    return sampleText(this.model, this.vocab, { length, temperature, prime, generator: new Generator(this.config.seed * 7919 + this.step) });
+  }
+
+  /** Everything needed to sample from the model (model part) and to resume exactly (state part). */
+  checkpoint(corpusName = 'text'): Checkpoint {
+    const stateTensors: Record<string, Tensor> = {};
+    const optimizer = pack(this.optimizer.stateDict(), 'optimizer', stateTensors);
+    if (this.carried) {
+      stateTensors['carry.h'] = this.carried.h.clone();
+      if (this.carried.c) stateTensors['carry.c'] = this.carried.c.clone();
+    }
+    return {
+      model: {
+        tensors: this.model.stateDict(),
+        meta: { format: CHECKPOINT_FORMAT, model: this.model.config, vocab: this.vocab.toJSON() },
+      },
+      state: {
+        tensors: stateTensors,
+        meta: {
+          step: this.step, config: this.config, optimizer, rng: this.rng.getState(), position: this.streams.position,
+          corpus: fingerprint(this.corpus), corpusName, history: this.history,
+        },
+      },
+    };
+  }
+}
+
+function makeOptimizer(c: TrainConfig, model: CharLM): Optimizer {
+  const params = model.namedParameters();
+  switch (c.optimizer) {
+    case 'adam': return new Adam(params, { lr: c.lr, weightDecay: c.weightDecay });
+    case 'adamw': return new AdamW(params, { lr: c.lr, weightDecay: c.weightDecay });
+    case 'sgd': return new SGD(params, { lr: c.lr, momentum: 0.9, weightDecay: c.weightDecay });
+    case 'rmsprop': return new RMSprop(params, { lr: c.lr, weightDecay: c.weightDecay });
+    case 'adagrad': return new Adagrad(params, { lr: c.lr, weightDecay: c.weightDecay });
+  }
+}
+
+function makeSchedule(c: TrainConfig): LrSchedule {
+  const after = c.steps - c.warmup;
+  const main: LrSchedule = c.schedule === 'cosine' ? new CosineAnnealingLR({ baseLr: c.lr, tMax: Math.max(1, after), etaMin: c.lr / 20 })
+    : c.schedule === 'step' ? new StepLR({ baseLr: c.lr, stepSize: c.decayEvery, gamma: c.decay })
+      : { lrAt: () => c.lr };
+  return c.warmup > 0 ? new LinearWarmup({ warmupSteps: c.warmup, then: main }) : main;
+}
+
+/** Range checks with messages that name the option as the command line spells it. */
+export function checkConfig(c: TrainConfig): void {
+  const bad = (opt: string, want: string, got: unknown) => { throw new Error(`--${opt} must be ${want}, got ${String(got)}`); };
+  const posInt = (opt: string, v: number, max = Infinity) => { if (!Number.isInteger(v) || v < 1 || v > max) bad(opt, `an integer from 1 to ${max}`, v); };
+  if (!['rnn', 'lstm', 'gru'].includes(c.cell)) bad('cell', 'rnn, lstm or gru', c.cell);
+  posInt('hidden', c.hidden, 8192);
+  posInt('layers', c.layers, 16);
+  posInt('seq', c.seq, 100000);
+  posInt('batch', c.batch, 100000);
+  posInt('steps', c.steps, 1e9);
+  if (!(c.dropout >= 0 && c.dropout < 1)) bad('dropout', 'in [0, 1)', c.dropout);
+  if (!['adam', 'adamw', 'sgd', 'rmsprop', 'adagrad'].includes(c.optimizer)) bad('optimizer', 'adam, adamw, sgd, rmsprop or adagrad', c.optimizer);
+  if (!(c.lr > 0 && c.lr < 10)) bad('lr', 'a number in (0, 10)', c.lr);
+  if (!(c.weightDecay >= 0)) bad('weight-decay', '≥ 0', c.weightDecay);
+  if (!['constant', 'cosine', 'step'].includes(c.schedule)) bad('schedule', 'constant, cosine or step', c.schedule);
+  if (!(Number.isInteger(c.warmup) && c.warmup >= 0 && c.warmup < c.steps)) bad('warmup', `an integer from 0 to steps − 1 (${c.steps - 1})`, c.warmup);
+  posInt('decay-every', c.decayEvery);
+  if (!(c.decay > 0 && c.decay <= 1)) bad('decay', 'in (0, 1]', c.decay);
+  if (!(c.clip >= 0)) bad('clip', '≥ 0 (0 turns clipping off)', c.clip);
+  if (!(c.valFraction >= 0 && c.valFraction < 0.5)) bad('val-fraction', 'in [0, 0.5)', c.valFraction);
+  posInt('val-chars', c.valChars);
+  if (!Number.isInteger(c.seed) || c.seed < 0) bad('seed', 'a non-negative integer', c.seed);
+}
