@@ -7,4 +7,6 @@ export * from './kernels/index.js';
 export * from './tensor/index.js';
 export * from './nn/index.js';
 export * from './train/index.js';
+export * from './optim/index.js';
 export * from './io/index.js';
+export * from './text/index.js';

@@ -10,7 +10,6 @@ for (const [name, make] of [['lstm', () => new LSTM({ inputSize: 3, hiddenSize: 
   test(name, () => {
     manualSeed(1);
     const m = make();
-    // Float64 check: use small eps in float32 is noisy; eps 1e-2
     const x = randTensor([5, 2, 3], 7);
     const h0 = randTensor([4, 2, 4], 9, 0.5);
     const c0 = randTensor([4, 2, 4], 11, 0.5);
@@ -22,7 +21,6 @@ for (const [name, make] of [['lstm', () => new LSTM({ inputSize: 3, hiddenSize: 
       return l;
     };
     const res = gradCheck(loss, [x, h0, ...(name === 'lstm' ? [c0] : []), ...m.parameters()], { eps: 1e-2 });
-    console.log(name, res);
     assert.ok(res.worst < 2e-2, res.where);
   });
 }

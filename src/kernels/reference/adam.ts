@@ -13,9 +13,11 @@ export function adamStep(param: Float32Array, grad: Float32Array, m: Float32Arra
   const decay = decoupled ? 1 - lr * weightDecay : 1;
   const l2 = decoupled ? 0 : weightDecay;
   for (let i = 0; i < param.length; i++) {
-    const g = grad[i] + l2 * param[i];
-    const mi = m[i] = beta1 * m[i] + (1 - beta1) * g;
-    const vi = v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-    param[i] = param[i] * decay - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps);
+    const g = Math.fround(grad[i] + l2 * param[i]);
+    // the update reads the moments as stored (float32), so a resumed run and any backend agree
+    m[i] = beta1 * m[i] + (1 - beta1) * g;
+    v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+    const p = decoupled ? Math.fround(param[i] * decay) : param[i];
+    param[i] = p - stepSize * m[i] / (Math.sqrt(v[i]) / bc2Sqrt + eps);
   }
 }
