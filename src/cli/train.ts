@@ -9,7 +9,7 @@ import { selectBackend, BACKEND_CHOICES, type BackendChoice } from './backend.js
 import { UsageError } from './errors.js';
 
 interface TrainFlags {
-  data?: string; cell: TrainConfig['cell']; hidden: number; layers: number; seq: number; batch: number; dropout: number;
+  data?: string; cell: TrainConfig['cell']; nonlinearity: TrainConfig['nonlinearity']; hidden: number; layers: number; seq: number; batch: number; dropout: number;
   lr: number; optimizer: TrainConfig['optimizer']; schedule: TrainConfig['schedule']; warmup: number; weightDecay: number;
   decayEvery: number; decay: number; clip: number; steps: number; valFraction: number; valChars: number; valEvery: number;
   sampleLength: number; temperature: number; checkpointEvery: number; keep: number; seed: number; carry: boolean;
@@ -23,6 +23,7 @@ export function addTrainCommand(program: Command): void {
     .description('train a character-level language model on a text (default: Moby Dick) and save checkpoints')
     .option('--data <path>', 'UTF-8 text file or folder of .txt files', DEFAULT_CORPUS)
     .option('--cell <type>', 'recurrent cell: rnn, lstm or gru', oneOf('rnn', 'lstm', 'gru'), d.cell)
+    .option('--nonlinearity <f>', 'for --cell rnn: tanh or relu', oneOf('tanh', 'relu'), d.nonlinearity)
     .option('--hidden <n>', 'hidden units per layer', int(1), d.hidden)
     .option('--layers <n>', 'recurrent layers', int(1), d.layers)
     .option('--seq <n>', 'characters per chunk (truncated BPTT length)', int(1), d.seq)
@@ -73,7 +74,7 @@ async function train(f: TrainFlags, cmd: Command): Promise<void> {
     const corpus = await readCorpus(f.data);
     dataName = corpus.name;
     const config: TrainConfig = {
-      cell: f.cell, hidden: f.hidden, layers: f.layers, dropout: f.dropout, seq: f.seq, batch: f.batch, optimizer: f.optimizer,
+      cell: f.cell, nonlinearity: f.nonlinearity, hidden: f.hidden, layers: f.layers, dropout: f.dropout, seq: f.seq, batch: f.batch, optimizer: f.optimizer,
       lr: f.lr, weightDecay: f.weightDecay, schedule: f.schedule, warmup: f.warmup, decayEvery: f.decayEvery, decay: f.decay,
       clip: f.clip, steps: f.steps, valFraction: f.valFraction, valChars: f.valChars, carry: f.carry, seed: f.seed,
     };
@@ -84,7 +85,7 @@ async function train(f: TrainFlags, cmd: Command): Promise<void> {
   const reporter: Reporter = f.json ? jsonReporter() : process.stdout.isTTY ? terminalReporter(total) : lineReporter(f.logEvery);
   let interrupted = false;
   const onSigint = () => {
-    if (interrupted) process.exit(130); // a second Ctrl-C leaves at once
+    if (interrupted) process.exit(130); // a second Ctrl-C leaves at once (the handler stays until exit)
     interrupted = true;
   };
   process.on('SIGINT', onSigint);
@@ -126,8 +127,6 @@ async function train(f: TrainFlags, cmd: Command): Promise<void> {
         `Try a lower --lr (now ${trainer.config.lr}) or gradient clipping (--clip 5${trainer.config.clip ? `, now ${trainer.config.clip}` : ''}).`);
     }
     throw e;
-  } finally {
-    process.off('SIGINT', onSigint);
   }
   reporter.emit({ event: 'done', step: trainer.step, seconds: (performance.now() - t0) / 1000, checkpoint: lastSaved || path.join(out, 'latest'), interrupted });
   reporter.close();

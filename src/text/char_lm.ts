@@ -10,6 +10,8 @@ export interface CharLMConfig {
   numLayers: number;
   /** Dropout between recurrent layers and before the output layer, while training. */
   dropout: number;
+  /** The vanilla cell's nonlinearity (tanh unless given). */
+  nonlinearity?: 'tanh' | 'relu';
 }
 
 /** The carried state of a CharLM: h, and c for the LSTM, each [layers, B, H]. */
@@ -32,7 +34,7 @@ export class CharLM extends Module {
     const { cell, vocabSize, hiddenSize, numLayers } = config;
     if (!['rnn', 'lstm', 'gru'].includes(cell)) throw new Error(`cell must be rnn, lstm or gru, got '${cell}'`);
     const opts = { inputSize: vocabSize, hiddenSize, numLayers, dropout: config.dropout, generator };
-    this.rnn = this.registerModule('rnn', cell === 'lstm' ? new LSTM(opts) : cell === 'gru' ? new GRU(opts) : new RNN(opts));
+    this.rnn = this.registerModule('rnn', cell === 'lstm' ? new LSTM(opts) : cell === 'gru' ? new GRU(opts) : new RNN({ ...opts, nonlinearity: config.nonlinearity }));
     this.head = this.registerModule('head', new Linear(hiddenSize, vocabSize, { generator }));
   }
 

@@ -17,6 +17,8 @@ export type ScheduleName = 'constant' | 'cosine' | 'step';
 /** Everything that defines a character-model training run. */
 export interface TrainConfig {
   cell: CellType;
+  /** For the vanilla RNN: tanh (the lecture's) or relu. */
+  nonlinearity: 'tanh' | 'relu';
   hidden: number;
   layers: number;
   dropout: number;
@@ -43,7 +45,7 @@ export interface TrainConfig {
 }
 
 export const defaultTrainConfig: TrainConfig = {
-  cell: 'lstm', hidden: 256, layers: 1, dropout: 0, seq: 64, batch: 32, optimizer: 'adam', lr: 2e-3, weightDecay: 0,
+  cell: 'lstm', nonlinearity: 'tanh', hidden: 256, layers: 1, dropout: 0, seq: 64, batch: 32, optimizer: 'adam', lr: 2e-3, weightDecay: 0,
   schedule: 'cosine', warmup: 0, decayEvery: 1000, decay: 0.5, clip: 5, steps: 1500, valFraction: 0.05, valChars: 65536,
   carry: true, seed: 1,
 };
@@ -97,7 +99,7 @@ export class CharLMTrainer {
       throw new Error(`the validation part has ${this.valIds.length} characters, fewer than one sequence (${config.seq + 1}): raise --val-fraction or set it to 0`);
     }
     this.rng = new Generator(config.seed);
-    const lmConfig: CharLMConfig = { cell: config.cell, vocabSize: vocab.size, hiddenSize: config.hidden, numLayers: config.layers, dropout: config.dropout };
+    const lmConfig: CharLMConfig = { cell: config.cell, nonlinearity: config.nonlinearity, vocabSize: vocab.size, hiddenSize: config.hidden, numLayers: config.layers, dropout: config.dropout };
     this.model = new CharLM(lmConfig, this.rng);
     this.optimizer = makeOptimizer(config, this.model);
     this.schedule = makeSchedule(config);
@@ -153,7 +155,8 @@ export class CharLMTrainer {
     this.optimizer.zeroGrad();
     loss.backward();
     const params = this.model.parameters();
-    const gradNorm = clipGradNorm(params, clip > 0 ? clip : Infinity);
+    // with clipping off the norm is still measured (for progress and divergence checks)
+    const gradNorm = clipGradNorm(params, clip > 0 ? clip : Number.MAX_VALUE);
     if (!Number.isFinite(gradNorm)) throw new DivergedError(step, 'gradient norm', gradNorm);
     const lr = applySchedule(this.optimizer, this.schedule, this.step);
     this.optimizer.step();
@@ -240,6 +243,7 @@ export function checkConfig(c: TrainConfig): void {
   const bad = (opt: string, want: string, got: unknown) => { throw new Error(`--${opt} must be ${want}, got ${String(got)}`); };
   const posInt = (opt: string, v: number, max = Infinity) => { if (!Number.isInteger(v) || v < 1 || v > max) bad(opt, `an integer from 1 to ${max}`, v); };
   if (!['rnn', 'lstm', 'gru'].includes(c.cell)) bad('cell', 'rnn, lstm or gru', c.cell);
+  if (!['tanh', 'relu'].includes(c.nonlinearity)) bad('nonlinearity', 'tanh or relu', c.nonlinearity);
   posInt('hidden', c.hidden, 8192);
   posInt('layers', c.layers, 16);
   posInt('seq', c.seq, 100000);
