@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { ROOT } from './helpers/cli.js';
+
+/** The floors of the code: a folder may import only from lower floors (or from itself). */
+const FLOOR: Record<string, number> = {
+  kernels: 1, tensor: 2, nn: 3, optim: 3, train: 4, io: 4, diagnostics: 5, caption: 5, text: 6, cli: 7,
+};
+/** Files allowed to use Node built-ins: the command line and the file-system half of io. */
+const NODE_OK = [/^cli\//, /^io\/fs\.ts$/, /^io\/checkpoint_files\.ts$/, /^node\.ts$/, /^kernels\/wasm\/node[^/]*\.ts$/];
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = path.join(dir, n);
+    return statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+const src = path.join(ROOT, 'src');
+const files = sources(src).map((f) => path.relative(src, f).split(path.sep).join('/'));
+const importsOf = (f: string) => [...readFileSync(path.join(src, f), 'utf8').matchAll(/^\s*(?:import|export)[^;]*?from\s+'([^']+)'/gm)].map((m) => m[1]);
+
+test('every folder imports only from the floors below it', () => {
+  const bad: string[] = [];
+  for (const f of files) {
+    const own = f.split('/')[0];
+    if (!(own in FLOOR)) continue;
+    for (const spec of importsOf(f)) {
+      if (!spec.startsWith('.')) continue;
+      const target = path.posix.normalize(path.posix.join(path.posix.dirname(f), spec)).split('/')[0];
+      if (target !== own && target in FLOOR && FLOOR[target] >= FLOOR[own]) bad.push(`${f} imports ${spec}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
+test('nothing but the command line and file I/O imports a Node built-in, so the library bundles for the browser', () => {
+  const bad = files.filter((f) => !NODE_OK.some((r) => r.test(f)))
+    .flatMap((f) => importsOf(f).filter((s) => s.startsWith('node:') || ['fs', 'path', 'os', 'child_process', 'worker_threads'].includes(s)).map((s) => `${f}: ${s}`));
+  assert.deepEqual(bad, []);
+});
