@@ -14,8 +14,19 @@ import type { OneHot } from './one_hot.js';
  * gate blocks in the order i, f, g, o. The step itself is kernels/reference/lstm.ts.
  */
 export class LSTM extends RecurrentBase {
-  constructor(opts: RecurrentOptions) {
+  /**
+   * forgetBias: added to the forget-gate block of every bias_ih after PyTorch's initialization
+   * (Keras's unit_forget_bias uses 1). It starts f near σ(1) ≈ 0.73 instead of 0.5, so memory and
+   * gradient decay much more slowly along the cell path early in training. Default 0: PyTorch's init.
+   */
+  constructor(opts: RecurrentOptions & { forgetBias?: number }) {
     super('lstm', opts);
+    const fb = opts.forgetBias ?? 0;
+    if (!Number.isFinite(fb)) throw new Error(`LSTM forgetBias must be a finite number, got ${fb}`);
+    if (fb !== 0 && this.bias) {
+      const H = this.hiddenSize;
+      for (const [name, p] of this.namedParameters()) if (name.startsWith('bias_ih')) for (let j = H; j < 2 * H; j++) p.data[j] += fb;
+    }
   }
 
   /** x [T, B, I] (or [B, T, I], or one-hot ids), state { h, c } each [layers·dirs, B, H] → { output, h, c }. */
