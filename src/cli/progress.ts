@@ -7,6 +7,7 @@ export type TrainEvent =
   | { event: 'val'; step: number; loss: number; bpc: number }
   | { event: 'sample'; step: number; text: string }
   | { event: 'checkpoint'; step: number; path: string }
+  | { event: 'profile'; steps: number; stepMs: number; kernels: { kernel: string; calls: number; ms: number }[] }
   | { event: 'done'; step: number; seconds: number; checkpoint: string; interrupted: boolean };
 
 export interface Reporter {
@@ -35,6 +36,13 @@ function describe(e: TrainEvent): string | null {
       return `sample at step ${e.step}:\n  ${e.text.replace(/\n/g, '\n  ')}`;
     case 'checkpoint':
       return `checkpoint saved: ${e.path}`;
+    case 'profile': {
+      const rows = e.kernels.map((k) => `  ${k.kernel.padEnd(28)} ${String(k.calls).padStart(9)} ${(k.ms / e.steps).toFixed(2).padStart(10)} ${(100 * k.ms / e.stepMs).toFixed(1).padStart(6)}%`);
+      const inKernels = e.kernels.reduce((s, k) => s + k.ms, 0);
+      return [`profile of ${e.steps} training steps (${(e.stepMs / e.steps).toFixed(1)} ms per step):`,
+        `  ${'kernel'.padEnd(28)} ${'calls'.padStart(9)} ${'ms/step'.padStart(10)} ${'share'.padStart(7)}`, ...rows,
+        `  ${'outside kernels'.padEnd(28)} ${''.padStart(9)} ${((e.stepMs - inKernels) / e.steps).toFixed(2).padStart(10)} ${(100 * (e.stepMs - inKernels) / e.stepMs).toFixed(1).padStart(6)}%`].join('\n');
+    }
     case 'done':
       return e.interrupted
         ? `interrupted at step ${e.step}; checkpoint saved to ${e.checkpoint}. Continue with: rnnkit train --resume ${e.checkpoint}`

@@ -7,13 +7,21 @@ import { jsonReporter, lineReporter, terminalReporter, type Reporter } from './p
 import { int, num, oneOf } from './options.js';
 import { selectBackend, BACKEND_CHOICES, type BackendChoice } from './backend.js';
 import { UsageError } from './errors.js';
+import { kernels, setBackend, profiled } from '../kernels/index.js';
+
+/** Runs fn with the plain backend, so that a profile counts training steps only. */
+function withoutProfiler(p: ReturnType<typeof profiled> | null, fn: () => void): void {
+  if (!p) return fn();
+  setBackend(p.inner);
+  try { fn(); } finally { setBackend(p); }
+}
 
 interface TrainFlags {
   data?: string; cell: TrainConfig['cell']; nonlinearity: TrainConfig['nonlinearity']; hidden: number; layers: number; seq: number; batch: number; dropout: number;
   lr: number; optimizer: TrainConfig['optimizer']; schedule: TrainConfig['schedule']; warmup: number; weightDecay: number;
   decayEvery: number; decay: number; clip: number; steps: number; valFraction: number; valChars: number; valEvery: number;
   sampleLength: number; temperature: number; checkpointEvery: number; keep: number; seed: number; carry: boolean;
-  out: string; resume?: string; json?: boolean; backend: BackendChoice; logEvery: number;
+  out: string; resume?: string; json?: boolean; backend: BackendChoice; logEvery: number; profile?: boolean;
 }
 
 const d = defaultTrainConfig;
@@ -51,12 +59,14 @@ export function addTrainCommand(program: Command): void {
     .option('--resume <checkpoint>', 'continue a run exactly where a checkpoint left it')
     .option('--backend <name>', `kernels: ${BACKEND_CHOICES.join(', ')}`, oneOf(...BACKEND_CHOICES), 'auto')
     .option('--json', 'print one JSON object per event instead of a progress bar')
+    .option('--profile', 'time every kernel and print where the training steps spent their time')
     .option('--log-every <steps>', 'without a terminal: print a step line every N steps', int(1), 50)
     .action(async (flags: TrainFlags, cmd: Command) => train(flags, cmd));
 }
 
 async function train(f: TrainFlags, cmd: Command): Promise<void> {
   const backend = await selectBackend(f.backend);
+  const profiler = f.profile ? profiled(kernels()) : null;
   let trainer: CharLMTrainer;
   let out = f.out;
   let dataName: string;
@@ -106,19 +116,23 @@ async function train(f: TrainFlags, cmd: Command): Promise<void> {
   });
   const t0 = performance.now();
   let lastSaved = '';
+  let stepMs = 0, stepsTimed = 0;
+  if (profiler) setBackend(profiler);
   try {
     while (!trainer.done && !interrupted) {
       const s0 = performance.now();
       const r = trainer.trainStep();
       const dt = (performance.now() - s0) / 1000;
+      stepMs += dt * 1000;
+      stepsTimed++;
       reporter.emit({ event: 'step', step: r.step, loss: r.loss, gradNorm: r.gradNorm, clipped: r.clipped, lr: r.lr, charsPerSec: r.chars / dt, epoch: r.epoch });
-      if (f.valEvery > 0 && r.step % f.valEvery === 0 && !trainer.done) valAndSample();
+      if (f.valEvery > 0 && r.step % f.valEvery === 0 && !trainer.done) withoutProfiler(profiler, valAndSample);
       if (r.step % f.checkpointEvery === 0 || trainer.done) lastSaved = await save();
       // let Ctrl-C (and the progress bar's timer) in between steps
       await new Promise((res) => setImmediate(res));
     }
     if (interrupted) lastSaved = await save();
-    else valAndSample();
+    else withoutProfiler(profiler, valAndSample);
   } catch (e) {
     reporter.close();
     if (e instanceof DivergedError) {
@@ -127,6 +141,10 @@ async function train(f: TrainFlags, cmd: Command): Promise<void> {
         `Try a lower --lr (now ${trainer.config.lr}) or gradient clipping (--clip 5${trainer.config.clip ? `, now ${trainer.config.clip}` : ''}).`);
     }
     throw e;
+  }
+  if (profiler) {
+    setBackend(profiler.inner);
+    reporter.emit({ event: 'profile', steps: stepsTimed, stepMs, kernels: profiler.report() });
   }
   reporter.emit({ event: 'done', step: trainer.step, seconds: (performance.now() - t0) / 1000, checkpoint: lastSaved || path.join(out, 'latest'), interrupted });
   reporter.close();
