@@ -31,8 +31,11 @@ export async function saveCheckpoint(runDir: string, step: number, c: Checkpoint
 
 const HOW = 'pass a run folder (e.g. runs/), its latest, a checkpoint folder (runs/step-000200) or its model.safetensors';
 
-/** Finds the checkpoint folder that `p` names: a run folder, its `latest`, a checkpoint folder or a file in one. */
-export async function resolveCheckpoint(p: string): Promise<string> {
+/**
+ * Finds the checkpoint that `p` names: a run folder, its `latest`, a checkpoint folder, or a model
+ * file (any name, e.g. one saved from the web page) whose folder may hold its state.safetensors.
+ */
+export async function resolveCheckpoint(p: string): Promise<{ dir: string; modelFile: string }> {
   if (!(await exists(p))) throw new Error(`checkpoint '${p}' not found: ${HOW}`);
   let stat;
   try {
@@ -40,25 +43,26 @@ export async function resolveCheckpoint(p: string): Promise<string> {
   } catch {
     throw new Error(`checkpoint '${p}' is a broken link: ${HOW}`);
   }
-  if (stat.isFile()) return path.dirname(p);
-  if (await exists(path.join(p, MODEL_FILE))) return p;
+  if (stat.isFile()) return { dir: path.dirname(p), modelFile: p };
+  if (await exists(path.join(p, MODEL_FILE))) return { dir: p, modelFile: path.join(p, MODEL_FILE) };
   if (await exists(path.join(p, LATEST))) return resolveCheckpoint(path.join(p, LATEST));
   throw new Error(`'${p}' holds no checkpoint (no ${MODEL_FILE} and no ${LATEST}): ${HOW}`);
 }
 
 /** Reads the checkpoint `p` names (see resolveCheckpoint); `withState` also reads state.safetensors. */
 export async function loadCheckpoint(p: string, withState = false): Promise<Checkpoint & { dir: string }> {
-  const dir = await resolveCheckpoint(p);
-  const read = async (file: string) => {
-    const f = path.join(dir, file);
+  const { dir, modelFile } = await resolveCheckpoint(p);
+  const read = async (f: string) => {
     try {
       return decodeCheckpointPart(new Uint8Array(await fsp.readFile(f)), f);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`checkpoint folder '${dir}' has no ${file}: it is incomplete; use an earlier checkpoint`);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new Error(`'${dir}' has no ${path.basename(f)}: the checkpoint is incomplete or holds weights only; use a checkpoint folder written by rnnkit train`);
+      }
       throw e;
     }
   };
-  const model = await read(MODEL_FILE);
-  const state = withState ? await read(STATE_FILE) : null;
+  const model = await read(modelFile);
+  const state = withState ? await read(path.join(dir, STATE_FILE)) : null;
   return { dir, model, state };
 }

@@ -172,3 +172,15 @@ test('a kill at any moment never corrupts the previous checkpoint', async () => 
   }
   assert.ok(existsSync(path.join(run, 'latest')), 'at least one checkpoint was written');
 });
+
+test('a model file under any name samples; resuming from it asks for the state it lacks', () => {
+  const dir = tempDir();
+  const run = path.join(dir, 'run');
+  assert.equal(rnnkit(['train', '--data', makeCorpus(dir), ...tiny, '--steps', '3', '--out', run]).status, 0);
+  const copy = path.join(dir, 'my-model.safetensors');
+  writeFileSync(copy, readFileSync(path.join(run, 'latest', 'model.safetensors')));
+  const s = rnnkit(['sample', '--checkpoint', copy, '--length', '10', '--backend', 'js']);
+  assert.equal(s.status, 0, s.out);
+  const r = rnnkit(['train', '--resume', copy, '--steps', '6', '--backend', 'js']);
+  assert.match(r.stderr, /has no state\.safetensors: the checkpoint is incomplete or holds weights only/);
+});
