@@ -3,6 +3,8 @@
  * The public face: everything a user imports comes from here. Nothing exported here imports a Node
  * built-in, so the library bundles for the browser; file I/O lives in `rnnkit/node`.
  */
+import { registerWasmBackend, useBackend } from './kernels/index.js';
+
 export * from './kernels/index.js';
 export * from './tensor/index.js';
 export * from './nn/index.js';
@@ -10,3 +12,11 @@ export * from './train/index.js';
 export * from './optim/index.js';
 export * from './io/index.js';
 export * from './text/index.js';
+
+// The fastest backend by default: WebAssembly SIMD where the runtime has it, else plain TypeScript.
+registerWasmBackend();
+try {
+  await useBackend('wasm');
+} catch {
+  // no WebAssembly SIMD here: the reference backend stays active
+}

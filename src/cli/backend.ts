@@ -1,5 +1,8 @@
 import { useBackend, availableBackends, kernels } from '../kernels/index.js';
+import { registerWasmBackend } from '../kernels/wasm/index.js';
 import { UsageError } from './errors.js';
+
+registerWasmBackend();
 
 export const BACKEND_CHOICES = ['auto', 'js', 'wasm'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];

@@ -2,3 +2,4 @@ export type { Backend, Activation } from './backend.js';
 export { referenceBackend } from './reference/index.js';
 export { profiled, type KernelProfile, type ProfiledBackend } from './profile.js';
 export { kernels, setBackend, registerBackend, useBackend, availableBackends } from './registry.js';
+export { registerWasmBackend, createWasmBackend, type WasmBackend, type WasmBackendOptions } from './wasm/index.js';

@@ -1,0 +1,87 @@
+// One LSTM step (see src/kernels/reference/lstm.ts for the equations; gate order i, f, g, o), in
+// float32 lanes, four hidden units at a time.
+import { sigmoid4, tanh4, oneMinusSq4, loadPartial, storePartial } from './math';
+
+// @ts-ignore: decorator
+@inline
+function forward4(gp: usize, h4: usize, cp: usize, cop: usize, hp: usize, n: i32): void {
+  const full = n == 4;
+  const i = sigmoid4(full ? v128.load(gp) : loadPartial(gp, n));
+  const f = sigmoid4(full ? v128.load(gp + h4) : loadPartial(gp + h4, n));
+  const g = tanh4(full ? v128.load(gp + 2 * h4) : loadPartial(gp + 2 * h4, n));
+  const o = sigmoid4(full ? v128.load(gp + 3 * h4) : loadPartial(gp + 3 * h4, n));
+  const cPrev = full ? v128.load(cp) : loadPartial(cp, n);
+  const ct = f32x4.add(f32x4.mul(f, cPrev), f32x4.mul(i, g));
+  const ht = f32x4.mul(o, tanh4(ct));
+  if (full) {
+    v128.store(gp, i); v128.store(gp + h4, f); v128.store(gp + 2 * h4, g); v128.store(gp + 3 * h4, o);
+    v128.store(cop, ct); v128.store(hp, ht);
+  } else {
+    storePartial(gp, i, n); storePartial(gp + h4, f, n); storePartial(gp + 2 * h4, g, n); storePartial(gp + 3 * h4, o, n);
+    storePartial(cop, ct, n); storePartial(hp, ht, n);
+  }
+}
+
+/** gates (b × 4h pre-activations) ← activations; c = f ⊙ cPrev + i ⊙ g; hOut = o ⊙ tanh(c). */
+export function lstmForward(b: i32, h: i32, gates: usize, cPrev: usize, c: usize, hOut: usize): void {
+  const h4 = <usize>h * 4;
+  for (let r = 0; r < b; r++) {
+    const go = gates + <usize>r * 4 * h4, so = <usize>r * h4;
+    let j = 0;
+    for (; j + 3 < h; j += 4) {
+      const o = <usize>j * 4;
+      forward4(go + o, h4, cPrev + so + o, c + so + o, hOut + so + o, 4);
+    }
+    if (j < h) {
+      const o = <usize>j * 4;
+      forward4(go + o, h4, cPrev + so + o, c + so + o, hOut + so + o, h - j);
+    }
+  }
+}
+
+// Four units at a time in float32. 1 − y² is taken as (1 − y)(1 + y), which keeps its relative accuracy
+// near |y| = 1; each output then carries a few float32 roundings (the reference rounds once, from double).
+// @ts-ignore: decorator
+@inline
+function backward4(gp: usize, h4: usize, cpp: usize, cp: usize, dhp: usize, dcp: usize, dgp: usize, n: i32): void {
+  const full = n == 4;
+  const one = f32x4.splat(1);
+  const i = full ? v128.load(gp) : loadPartial(gp, n);
+  const f = full ? v128.load(gp + h4) : loadPartial(gp + h4, n);
+  const g = full ? v128.load(gp + 2 * h4) : loadPartial(gp + 2 * h4, n);
+  const o = full ? v128.load(gp + 3 * h4) : loadPartial(gp + 3 * h4, n);
+  const cPrev = full ? v128.load(cpp) : loadPartial(cpp, n);
+  const tc = tanh4(full ? v128.load(cp) : loadPartial(cp, n));
+  const dh = full ? v128.load(dhp) : loadPartial(dhp, n);
+  const dc = full ? v128.load(dcp) : loadPartial(dcp, n);
+  const dct = f32x4.add(dc, f32x4.mul(f32x4.mul(dh, o), oneMinusSq4(tc)));
+  const di = f32x4.mul(f32x4.mul(f32x4.mul(dct, g), i), f32x4.sub(one, i));
+  const df = f32x4.mul(f32x4.mul(f32x4.mul(dct, cPrev), f), f32x4.sub(one, f));
+  const dg = f32x4.mul(f32x4.mul(dct, i), oneMinusSq4(g));
+  const dO = f32x4.mul(f32x4.mul(f32x4.mul(dh, tc), o), f32x4.sub(one, o));
+  const dcOut = f32x4.mul(dct, f);
+  if (full) {
+    v128.store(dgp, di); v128.store(dgp + h4, df); v128.store(dgp + 2 * h4, dg); v128.store(dgp + 3 * h4, dO);
+    v128.store(dcp, dcOut);
+  } else {
+    storePartial(dgp, di, n); storePartial(dgp + h4, df, n); storePartial(dgp + 2 * h4, dg, n); storePartial(dgp + 3 * h4, dO, n);
+    storePartial(dcp, dcOut, n);
+  }
+}
+
+/** dGates from the activations and dh, dc; dc ← ∂L/∂c_{t−1}. */
+export function lstmBackward(b: i32, h: i32, gates: usize, cPrev: usize, c: usize, dh: usize, dc: usize, dGates: usize): void {
+  const h4 = <usize>h * 4;
+  for (let r = 0; r < b; r++) {
+    const go = <usize>r * 4 * h4, so = <usize>r * h4;
+    let j = 0;
+    for (; j + 3 < h; j += 4) {
+      const o = <usize>j * 4;
+      backward4(gates + go + o, h4, cPrev + so + o, c + so + o, dh + so + o, dc + so + o, dGates + go + o, 4);
+    }
+    if (j < h) {
+      const o = <usize>j * 4;
+      backward4(gates + go + o, h4, cPrev + so + o, c + so + o, dh + so + o, dc + so + o, dGates + go + o, h - j);
+    }
+  }
+}

@@ -1,0 +1,33 @@
+// The heap itself is managed from JavaScript (src/kernels/wasm/allocator.ts): the module only reports
+// where its static data ends, so that the allocator starts above it.
+
+/** First byte the allocator may hand out. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+// memory.fill and memory.copy (and TypedArray fill/set) crawl on shared memory in V8, at a few GB/s:
+// these vector loops run at cache speed. Sizes are multiples of 4 bytes; no alignment is needed.
+
+/** Zeroes `bytes` bytes at ptr. */
+export function zero(ptr: usize, bytes: usize): void {
+  const z = i32x4.splat(0);
+  const end = ptr + bytes;
+  let p = ptr;
+  for (; p + 64 <= end; p += 64) {
+    v128.store(p, z); v128.store(p, z, 16); v128.store(p, z, 32); v128.store(p, z, 48);
+  }
+  for (; p + 16 <= end; p += 16) v128.store(p, z);
+  for (; p < end; p += 4) store<i32>(p, 0);
+}
+
+/** Copies `bytes` bytes from src to dst, front to back (so dst ≤ src may overlap, not dst > src). */
+export function copy(dst: usize, src: usize, bytes: usize): void {
+  let o: usize = 0;
+  for (; o + 64 <= bytes; o += 64) {
+    const a = v128.load(src + o), b = v128.load(src + o, 16), c = v128.load(src + o, 32), d = v128.load(src + o, 48);
+    v128.store(dst + o, a); v128.store(dst + o, b, 16); v128.store(dst + o, c, 32); v128.store(dst + o, d, 48);
+  }
+  for (; o + 16 <= bytes; o += 16) v128.store(dst + o, v128.load(src + o));
+  for (; o < bytes; o += 4) store<i32>(dst + o, load<i32>(src + o));
+}

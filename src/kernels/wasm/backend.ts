@@ -1,0 +1,320 @@
+import type { Activation, Backend } from '../backend.js';
+import { referenceBackend } from '../reference/index.js';
+import { WasmHeap, type HeapOptions } from './memory.js';
+import { instantiateKernels, type KernelExports } from './module.js';
+
+/**
+ * The WebAssembly backend: kernels compiled from asm/*.ts (AssemblyScript, 128-bit SIMD), running on one
+ * thread over the heap of memory.ts.
+ *
+ * Arrays that live in the heap (those from `alloc`, and their subarrays) are passed to the kernels by
+ * their byte offset, without copying. Any other Float32Array or Int32Array is copied into scratch space
+ * for the call and, if the kernel writes it, copied back: correct, only slower. If the heap cannot hold
+ * that scratch, the call runs on the reference backend instead.
+ *
+ * Threads, later: the gemm kernel takes leading dimensions and its own workspace pointer, so workers
+ * instantiated on the same shared memory can each take a block of rows of C with a workspace of their own.
+ */
+export interface WasmBackend extends Backend {
+  /** Frees an array returned by `alloc` at once, instead of when it is garbage-collected. */
+  free(x: Float32Array): void;
+  /** Heap usage, for diagnostics and tests. */
+  memoryStats(): ReturnType<WasmHeap['stats']>;
+  /** Whether the heap is shared memory (it grows) or a fixed non-shared reservation. */
+  readonly sharedMemory: boolean;
+}
+
+export type WasmBackendOptions = HeapOptions;
+
+const ACTIVATION: Record<Activation, number> = { tanh: 0, sigmoid: 1, relu: 2, identity: 3 };
+
+// Scratch arena for copies of small arguments that live outside the heap.
+const ARENA = 1 << 20;
+
+// thrown when scratch space for a copied argument cannot be had; the call then runs on the reference
+const NO_SCRATCH = new Error('wasm heap: no room for a copied argument');
+
+type Arr = Float32Array | Int32Array;
+
+/**
+ * Byte offsets for a call's arguments, copying those outside the heap in (and, at the end, back out).
+ * Small copies go to an arena reserved once, so a call on ordinary arrays costs no allocator work.
+ */
+class Staging {
+  private count = 0;
+  private readonly arrs: Arr[] = [];
+  private readonly offs: number[] = [];
+  private readonly outs: boolean[] = [];
+  private readonly own: boolean[] = []; // the block came from the allocator, not the arena
+  private used = 0;
+
+  constructor(private readonly heap: WasmHeap, private readonly arena: number, private readonly arenaBytes: number) {}
+
+  /** x's byte offset for the kernel; `write`: the kernel writes x, so it is copied back afterwards. */
+  ptr(x: Arr, write: boolean): number {
+    const p = this.heap.ptrOf(x);
+    if (p >= 0) return p;
+    for (let i = 0; i < this.count; i++) {
+      if (this.arrs[i] === x) {
+        this.outs[i] ||= write;
+        return this.offs[i];
+      }
+    }
+    const bytes = (x.byteLength + 63) & ~63;
+    let off: number, own = false;
+    if (this.used + bytes <= this.arenaBytes) {
+      off = this.arena + this.used;
+      this.used += bytes;
+    } else {
+      off = this.heap.scratch(x.byteLength);
+      if (off < 0) throw NO_SCRATCH;
+      own = true;
+    }
+    // written arguments are copied in too: a kernel may write only part of one
+    this.heap.copyIn(x, off);
+    const i = this.count++;
+    this.arrs[i] = x;
+    this.offs[i] = off;
+    this.outs[i] = write;
+    this.own[i] = own;
+    return off;
+  }
+
+  /** Copies written arguments back (when the kernel ran) and releases the scratch. */
+  finish(ran: boolean): void {
+    for (let i = 0; i < this.count; i++) {
+      if (ran && this.outs[i]) this.heap.copyOut(this.arrs[i], this.offs[i]);
+      if (this.own[i]) this.heap.releaseScratch(this.offs[i]);
+      this.arrs[i] = null!;
+    }
+    this.count = 0;
+    this.used = 0;
+  }
+}
+
+function need(x: ArrayLike<number>, n: number, what: string, op: string): void {
+  if (x.length < n) throw new RangeError(`${op}: ${what} has ${x.length} values, needs ${n}`);
+}
+
+function checkIds(ids: Int32Array, rows: number, op: string): void {
+  for (let r = 0; r < ids.length; r++) {
+    const id = ids[r];
+    if (id < 0 || id >= rows) throw new RangeError(`${op}: index ${id} out of range for ${rows} rows`);
+  }
+}
+
+function checkTargets(targets: Int32Array, n: number, c: number, ignoreIndex: number, op: string): number {
+  let count = 0;
+  for (let r = 0; r < n; r++) {
+    const t = targets[r];
+    if (t === ignoreIndex) continue;
+    if (!(t >= 0 && t < c)) throw new RangeError(`${op}: target ${t} out of range for ${c} classes`);
+    count++;
+  }
+  return count;
+}
+
+export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
+  const { memory, shared, maxBytes } = WasmHeap.createMemory(options);
+  const X: KernelExports = await instantiateKernels(memory, shared);
+  const heap = new WasmHeap(X.heapBase(), memory, shared, maxBytes, X.zero, options.softLimitMiB);
+  const work = heap.scratch(X.gemmWorkspaceBytes());
+  const arena = heap.scratch(ARENA);
+  if (work < 0 || arena < 0) throw new Error('wasm backend: no room for the gemm workspace');
+  const S = new Staging(heap, arena, ARENA);
+  const ref = referenceBackend;
+  const o = (x: Arr) => heap.ptrOf(x); // −1 outside the heap
+
+  // The slow path, for arguments outside the heap: runs body with staged pointers; falls back to the
+  // reference when scratch space runs out. (Every method first tries the direct call, without closures.)
+  function call<T>(body: () => T, fallback: () => T): T {
+    let ran = false;
+    try {
+      const r = body();
+      ran = true;
+      return r;
+    } catch (e) {
+      if (e !== NO_SCRATCH) throw e;
+    } finally {
+      S.finish(ran);
+    }
+    return fallback();
+  }
+  const r = (x: Arr) => S.ptr(x, false);
+  const w = (x: Arr) => S.ptr(x, true);
+
+  const backend: WasmBackend = {
+    name: 'wasm',
+    sharedMemory: shared,
+    alloc: (n) => heap.alloc(n),
+    free: (x) => heap.free(x),
+    memoryStats: () => heap.stats(),
+
+    gemm(transA, transB, m, n, k, a, b, c, accumulate) {
+      need(a, m * k, 'A', 'gemm'); need(b, k * n, 'B', 'gemm'); need(c, m * n, 'C', 'gemm');
+      const lda = transA ? m : k, ldb = transB ? k : n;
+      const pa = o(a), pb = o(b), pc = o(c);
+      if (pa >= 0 && pb >= 0 && pc >= 0) X.gemm(+transA, +transB, m, n, k, pa, lda, pb, ldb, pc, n, +accumulate, work);
+      else call(() => X.gemm(+transA, +transB, m, n, k, r(a), lda, r(b), ldb, w(c), n, +accumulate, work),
+        () => ref.gemm(transA, transB, m, n, k, a, b, c, accumulate));
+    },
+
+    activate(kind, x, out) {
+      const n = x.length;
+      need(out, n, 'out', 'activate');
+      if (kind === 'identity' && x === out) return;
+      const px = o(x), po = o(out);
+      if (px >= 0 && po >= 0) X.activate(ACTIVATION[kind], px, po, n);
+      else call(() => X.activate(ACTIVATION[kind], r(x), w(out), n), () => ref.activate(kind, x, out));
+    },
+
+    activateBackward(kind, y, dy, dx, accumulate) {
+      const n = y.length;
+      need(dy, n, 'dy', 'activateBackward'); need(dx, n, 'dx', 'activateBackward');
+      const py = o(y), pd = o(dy), px = o(dx);
+      if (py >= 0 && pd >= 0 && px >= 0) X.activateBackward(ACTIVATION[kind], py, pd, px, n, +accumulate);
+      else call(() => X.activateBackward(ACTIVATION[kind], r(y), r(dy), w(dx), n, +accumulate),
+        () => ref.activateBackward(kind, y, dy, dx, accumulate));
+    },
+
+    addScaled(a, b, alpha, out) {
+      const n = out.length;
+      need(a, n, 'a', 'addScaled'); need(b, n, 'b', 'addScaled');
+      const pa = o(a), pb = o(b), po = o(out);
+      if (pa >= 0 && pb >= 0 && po >= 0) X.addScaled(pa, pb, alpha, po, n);
+      else call(() => X.addScaled(r(a), r(b), alpha, w(out), n), () => ref.addScaled(a, b, alpha, out));
+    },
+
+    mul(a, b, out) {
+      const n = out.length;
+      need(a, n, 'a', 'mul'); need(b, n, 'b', 'mul');
+      const pa = o(a), pb = o(b), po = o(out);
+      if (pa >= 0 && pb >= 0 && po >= 0) X.mul(pa, pb, po, n);
+      else call(() => X.mul(r(a), r(b), w(out), n), () => ref.mul(a, b, out));
+    },
+
+    scale(x, alpha) {
+      const px = o(x);
+      if (px >= 0) X.scale(px, alpha, x.length);
+      else call(() => X.scale(w(x), alpha, x.length), () => ref.scale(x, alpha));
+    },
+
+    sumSquares(x) {
+      const px = o(x);
+      if (px >= 0) return X.sumSquares(px, x.length);
+      return call(() => X.sumSquares(r(x), x.length), () => ref.sumSquares(x));
+    },
+
+    sum(x) {
+      const px = o(x);
+      if (px >= 0) return X.sum(px, x.length);
+      return call(() => X.sum(r(x), x.length), () => ref.sum(x));
+    },
+
+    addRowVector(x, v, rows) {
+      need(x, rows * v.length, 'x', 'addRowVector');
+      const px = o(x), pv = o(v);
+      if (px >= 0 && pv >= 0) X.addRowVector(px, pv, v.length, rows);
+      else call(() => X.addRowVector(w(x), r(v), v.length, rows), () => ref.addRowVector(x, v, rows));
+    },
+
+    sumRows(x, rows, out, accumulate) {
+      need(x, rows * out.length, 'x', 'sumRows');
+      const px = o(x), po = o(out);
+      if (px >= 0 && po >= 0) X.sumRows(px, rows, out.length, po, +accumulate);
+      else call(() => X.sumRows(r(x), rows, out.length, w(out), +accumulate), () => ref.sumRows(x, rows, out, accumulate));
+    },
+
+    gatherRows(table, width, ids, out) {
+      need(out, ids.length * width, 'out', 'gatherRows');
+      checkIds(ids, width > 0 ? Math.floor(table.length / width) : 0, 'gatherRows');
+      // a table outside the heap is not worth copying whole to pick a few rows from it
+      if (o(table) < 0) ref.gatherRows(table, width, ids, out);
+      else call(() => X.gatherRows(r(table), width, r(ids), ids.length, w(out)), () => ref.gatherRows(table, width, ids, out));
+    },
+
+    scatterAddRows(table, width, ids, src) {
+      need(src, ids.length * width, 'src', 'scatterAddRows');
+      checkIds(ids, width > 0 ? Math.floor(table.length / width) : 0, 'scatterAddRows');
+      if (o(table) < 0) ref.scatterAddRows(table, width, ids, src);
+      else call(() => X.scatterAddRows(w(table), width, r(ids), ids.length, r(src)), () => ref.scatterAddRows(table, width, ids, src));
+    },
+
+    softmax(x, n, c, out) {
+      need(x, n * c, 'x', 'softmax'); need(out, n * c, 'out', 'softmax');
+      const px = o(x), po = o(out);
+      if (px >= 0 && po >= 0) X.softmax(px, n, c, po);
+      else call(() => X.softmax(r(x), n, c, w(out)), () => ref.softmax(x, n, c, out));
+    },
+
+    softmaxCrossEntropy(logits, n, c, targets, ignoreIndex, probs) {
+      need(logits, n * c, 'logits', 'softmaxCrossEntropy'); need(probs, n * c, 'probs', 'softmaxCrossEntropy');
+      need(targets, n, 'targets', 'softmaxCrossEntropy');
+      const count = checkTargets(targets, n, c, ignoreIndex, 'softmaxCrossEntropy');
+      return call(() => ({ loss: X.softmaxCrossEntropy(r(logits), n, c, r(targets), ignoreIndex, w(probs)), count }),
+        () => ref.softmaxCrossEntropy(logits, n, c, targets, ignoreIndex, probs));
+    },
+
+    softmaxCrossEntropyBackward(probs, n, c, targets, ignoreIndex, scale, dLogits) {
+      need(probs, n * c, 'probs', 'softmaxCrossEntropyBackward'); need(dLogits, n * c, 'dLogits', 'softmaxCrossEntropyBackward');
+      need(targets, n, 'targets', 'softmaxCrossEntropyBackward');
+      checkTargets(targets, n, c, ignoreIndex, 'softmaxCrossEntropyBackward');
+      call(() => X.softmaxCrossEntropyBackward(r(probs), n, c, r(targets), ignoreIndex, scale, w(dLogits)),
+        () => ref.softmaxCrossEntropyBackward(probs, n, c, targets, ignoreIndex, scale, dLogits));
+    },
+
+    lstmForward(b, hd, gates, cPrev, c, hOut) {
+      const bh = b * hd;
+      need(gates, 4 * bh, 'gates', 'lstmForward'); need(cPrev, bh, 'cPrev', 'lstmForward');
+      need(c, bh, 'c', 'lstmForward'); need(hOut, bh, 'h', 'lstmForward');
+      const pg = o(gates), pp = o(cPrev), pc = o(c), ph = o(hOut);
+      if (pg >= 0 && pp >= 0 && pc >= 0 && ph >= 0) X.lstmForward(b, hd, pg, pp, pc, ph);
+      else call(() => X.lstmForward(b, hd, w(gates), r(cPrev), w(c), w(hOut)), () => ref.lstmForward(b, hd, gates, cPrev, c, hOut));
+    },
+
+    lstmBackward(b, hd, gates, cPrev, c, dh, dc, dGates) {
+      const bh = b * hd;
+      need(gates, 4 * bh, 'gates', 'lstmBackward'); need(dGates, 4 * bh, 'dGates', 'lstmBackward');
+      need(cPrev, bh, 'cPrev', 'lstmBackward'); need(c, bh, 'c', 'lstmBackward');
+      need(dh, bh, 'dh', 'lstmBackward'); need(dc, bh, 'dc', 'lstmBackward');
+      const pg = o(gates), pp = o(cPrev), pc = o(c), ph = o(dh), pd = o(dc), pG = o(dGates);
+      if (pg >= 0 && pp >= 0 && pc >= 0 && ph >= 0 && pd >= 0 && pG >= 0) X.lstmBackward(b, hd, pg, pp, pc, ph, pd, pG);
+      else call(() => X.lstmBackward(b, hd, r(gates), r(cPrev), r(c), r(dh), w(dc), w(dGates)),
+        () => ref.lstmBackward(b, hd, gates, cPrev, c, dh, dc, dGates));
+    },
+
+    gruForward(b, hd, gi, gh, hPrev, hOut) {
+      const bh = b * hd;
+      need(gi, 3 * bh, 'gi', 'gruForward'); need(gh, 3 * bh, 'gh', 'gruForward');
+      need(hPrev, bh, 'hPrev', 'gruForward'); need(hOut, bh, 'h', 'gruForward');
+      const pi = o(gi), pg = o(gh), pp = o(hPrev), ph = o(hOut);
+      if (pi >= 0 && pg >= 0 && pp >= 0 && ph >= 0) X.gruForward(b, hd, pi, pg, pp, ph);
+      else call(() => X.gruForward(b, hd, w(gi), r(gh), r(hPrev), w(hOut)), () => ref.gruForward(b, hd, gi, gh, hPrev, hOut));
+    },
+
+    gruBackward(b, hd, gi, gh, hPrev, hNew, dh, dGi, dGh, dhPrev) {
+      const bh = b * hd;
+      need(gi, 3 * bh, 'gi', 'gruBackward'); need(gh, 3 * bh, 'gh', 'gruBackward');
+      need(dGi, 3 * bh, 'dGi', 'gruBackward'); need(dGh, 3 * bh, 'dGh', 'gruBackward');
+      need(hPrev, bh, 'hPrev', 'gruBackward'); need(dh, bh, 'dh', 'gruBackward'); need(dhPrev, bh, 'dhPrev', 'gruBackward');
+      const pi = o(gi), pg = o(gh), pp = o(hPrev), pd = o(dh), pI = o(dGi), pG = o(dGh), pP = o(dhPrev);
+      if (pi >= 0 && pg >= 0 && pp >= 0 && pd >= 0 && pI >= 0 && pG >= 0 && pP >= 0) X.gruBackward(b, hd, pi, pg, pp, pd, pI, pG, pP);
+      else call(() => X.gruBackward(b, hd, r(gi), r(gh), r(hPrev), r(dh), w(dGi), w(dGh), w(dhPrev)),
+        () => ref.gruBackward(b, hd, gi, gh, hPrev, hNew, dh, dGi, dGh, dhPrev));
+    },
+
+    adamStep(param, grad, m, v, opt) {
+      const n = param.length;
+      need(grad, n, 'grad', 'adamStep'); need(m, n, 'm', 'adamStep'); need(v, n, 'v', 'adamStep');
+      // the scalar factors exactly as the reference computes them
+      const { lr, beta1, beta2, eps, weightDecay, decoupled, step } = opt;
+      const stepSize = lr / (1 - Math.pow(beta1, step));
+      const bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
+      const decay = decoupled ? 1 - lr * weightDecay : 1;
+      const l2 = decoupled ? 0 : weightDecay;
+      call(() => X.adamStep(w(param), r(grad), w(m), w(v), n, beta1, 1 - beta1, beta2, 1 - beta2, stepSize, bc2Sqrt, eps, decay, l2, +decoupled),
+        () => ref.adamStep(param, grad, m, v, opt));
+    },
+  };
+  return backend;
+}
