@@ -11,6 +11,7 @@ export * from './nn/index.js';
 export * from './train/index.js';
 export * from './optim/index.js';
 export * from './io/index.js';
+export * from './diagnostics/index.js';
 export * from './text/index.js';
 
 // The fastest backend by default: WebAssembly SIMD where the runtime has it, else plain TypeScript.

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { addTrainCommand } from './train.js';
 import { addSampleCommand } from './sample.js';
+import { addGradflowCommand } from './gradflow.js';
 import { runCommand } from './errors.js';
 
 const program = new Command('rnnkit')
@@ -10,5 +11,6 @@ const program = new Command('rnnkit')
   .configureHelp({ showGlobalOptions: true });
 addTrainCommand(program);
 addSampleCommand(program);
+addGradflowCommand(program);
 
 await runCommand(() => program.parseAsync(process.argv).then(() => undefined));

@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import type { GradFlowSnapshot } from '../diagnostics/index.js';
 
 /** What a training run reports; each reporter shows it its own way. */
 export type TrainEvent =
@@ -8,6 +9,7 @@ export type TrainEvent =
   | { event: 'sample'; step: number; text: string }
   | { event: 'checkpoint'; step: number; path: string }
   | { event: 'profile'; steps: number; stepMs: number; kernels: { kernel: string; calls: number; ms: number }[] }
+  | ({ event: 'gradflow' } & GradFlowSnapshot)
   | { event: 'done'; step: number; seconds: number; checkpoint: string; interrupted: boolean };
 
 export interface Reporter {
@@ -42,6 +44,13 @@ function describe(e: TrainEvent): string | null {
       return [`profile of ${e.steps} training steps (${(e.stepMs / e.steps).toFixed(1)} ms per step):`,
         `  ${'kernel'.padEnd(28)} ${'calls'.padStart(9)} ${'ms/step'.padStart(10)} ${'share'.padStart(7)}`, ...rows,
         `  ${'outside kernels'.padEnd(28)} ${''.padStart(9)} ${((e.stepMs - inKernels) / e.steps).toFixed(2).padStart(10)} ${(100 * (e.stepMs - inKernels) / e.stepMs).toFixed(1).padStart(6)}%`].join('\n');
+    }
+    case 'gradflow': {
+      const g = (v: number) => (v >= 1e3 || v < 1e-2 ? v.toExponential(2) : v.toFixed(3));
+      const layers = e.layers.map((l) => `  ${l.layer}: ‖∂L/∂θ‖ ${g(l.gradNorm)}` + (l.sigmaMax !== null ? `  σ_max(W_hh) ${l.sigmaMax.toFixed(3)}` : '') +
+        (l.dhLast !== null && l.dhFirst !== null ? `  ‖∂L/∂h‖ last step ${g(l.dhLast)}, first step ${g(l.dhFirst)}` : ''));
+      return [`gradient flow at step ${e.step}: ‖∂L/∂θ‖ ${g(e.gradNorm)}, clip ratio ${e.clipRatio.toFixed(3)}` +
+        `${e.clip > 0 ? `, ${(100 * e.clippedFraction).toFixed(0)}% of the last steps clipped` : ' (no clipping)'}`, ...layers].join('\n');
     }
     case 'done':
       return e.interrupted

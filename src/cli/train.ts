@@ -8,6 +8,7 @@ import { int, num, oneOf } from './options.js';
 import { selectBackend, BACKEND_CHOICES, type BackendChoice } from './backend.js';
 import { UsageError } from './errors.js';
 import { kernels, setBackend, profiled } from '../kernels/index.js';
+import { GradFlowMonitor } from '../diagnostics/training_monitor.js';
 
 /** Runs fn with the plain backend, so that a profile counts training steps only. */
 function withoutProfiler(p: ReturnType<typeof profiled> | null, fn: () => void): void {
@@ -21,7 +22,7 @@ interface TrainFlags {
   lr: number; optimizer: TrainConfig['optimizer']; schedule: TrainConfig['schedule']; warmup: number; weightDecay: number;
   decayEvery: number; decay: number; clip: number; steps: number; valFraction: number; valChars: number; valEvery: number;
   sampleLength: number; temperature: number; checkpointEvery: number; keep: number; seed: number; carry: boolean;
-  out: string; resume?: string; json?: boolean; backend: BackendChoice; logEvery: number; profile?: boolean;
+  out: string; resume?: string; json?: boolean; backend: BackendChoice; logEvery: number; profile?: boolean; gradflowEvery: number;
 }
 
 const d = defaultTrainConfig;
@@ -61,6 +62,7 @@ export function addTrainCommand(program: Command): void {
     .option('--json', 'print one JSON object per event instead of a progress bar')
     .option('--profile', 'time every kernel and print where the training steps spent their time')
     .option('--log-every <steps>', 'without a terminal: print a step line every N steps', int(1), 50)
+    .option('--gradflow-every <steps>', 'every N steps log each layer\'s gradient norm, the clip ratio and σ_max(W_hh) (0: off)', int(0), 0)
     .action(async (flags: TrainFlags, cmd: Command) => train(flags, cmd));
 }
 
@@ -118,14 +120,16 @@ async function train(f: TrainFlags, cmd: Command): Promise<void> {
   let lastSaved = '';
   let stepMs = 0, stepsTimed = 0;
   if (profiler) setBackend(profiler);
+  const monitor = f.gradflowEvery > 0 ? new GradFlowMonitor(trainer.model, f.gradflowEvery, trainer.config.clip, trainer.config.hidden) : null;
   try {
     while (!trainer.done && !interrupted) {
       const s0 = performance.now();
-      const r = trainer.trainStep();
+      const { result: r, snapshot } = monitor ? monitor.watch(() => trainer.trainStep()) : { result: trainer.trainStep(), snapshot: null };
       const dt = (performance.now() - s0) / 1000;
       stepMs += dt * 1000;
       stepsTimed++;
       reporter.emit({ event: 'step', step: r.step, loss: r.loss, gradNorm: r.gradNorm, clipped: r.clipped, lr: r.lr, charsPerSec: r.chars / dt, epoch: r.epoch });
+      if (snapshot) reporter.emit({ event: 'gradflow', ...snapshot });
       if (f.valEvery > 0 && r.step % f.valEvery === 0 && !trainer.done) withoutProfiler(profiler, valAndSample);
       if (r.step % f.checkpointEvery === 0 || trainer.done) lastSaved = await save();
       // let Ctrl-C (and the progress bar's timer) in between steps

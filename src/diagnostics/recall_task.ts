@@ -1,6 +1,6 @@
 import { Tensor, crossEntropy, noGrad, Generator, select } from '../tensor/index.js';
 import { Module, RNN, LSTM, GRU, Linear, OneHot } from '../nn/index.js';
-import { Adam, clipGradNorm } from '../optim/index.js';
+import { Adam, SGD, clipGradNorm } from '../optim/index.js';
 
 /*
  * The delayed-recall task: the first input is one of K symbols, then come `delay` blanks, then a
@@ -40,11 +40,22 @@ export class RecallNet extends Module {
   readonly rnn: RNN | LSTM | GRU;
   readonly head: Linear;
 
-  constructor(readonly cell: CellName, readonly task: RecallTask, readonly hidden: number, generator: Generator, forgetBias = 0) {
+  /**
+   * forgetBias (LSTM): added to the forget gate's bias, as LSTM's own option. inputBias (LSTM): added to
+   * the input gate's bias. A forget gate near 1 keeps the cell's memory, but then c_t = f ⊙ c_{t−1} + i ⊙ g
+   * also sums up what every blank step writes, until tanh(c_t) saturates and its gradient dies; a
+   * negative input bias (the "chrono" initialization of Tallec & Ollivier uses −forgetBias) keeps those
+   * writes small.
+   */
+  constructor(readonly cell: CellName, readonly task: RecallTask, readonly hidden: number, generator: Generator, forgetBias = 0, inputBias = 0) {
     super();
     const opts = { inputSize: recallVocab(task), hiddenSize: hidden, generator };
     this.rnn = this.registerModule('rnn', cell === 'lstm' ? new LSTM({ ...opts, forgetBias }) : cell === 'gru' ? new GRU(opts) : new RNN(opts));
     this.head = this.registerModule('head', new Linear(hidden, recallVocab(task), { generator }));
+    if (cell === 'lstm' && inputBias !== 0) {
+      const b = this.rnn.stateDict().bias_ih_l0;
+      for (let j = 0; j < hidden; j++) b.data[j] += inputBias;
+    }
   }
 
   /** Logits [B, V] for the last step. */
@@ -61,22 +72,66 @@ export interface RecallResult {
   accuracy: number;
   chance: number;
   losses: number[];
+  /** The global gradient norm of every step, before clipping. */
+  gradNorms: number[];
+  /** Steps whose gradient was clipped. */
+  clippedSteps: number;
+  /** The step at which the smoothed loss fell below `stopLoss`, or null. */
+  solvedAt: number | null;
+  /** The step at which the loss or the gradient turned NaN or infinite (training stopped there), or null. */
+  divergedAt: number | null;
+  /** The trained network. */
+  net: RecallNet;
+}
+
+export interface RecallTrainOptions {
+  hidden?: number;
+  /** The most optimizer steps to take (default 300). */
+  steps?: number;
+  batch?: number;
+  lr?: number;
+  seed?: number;
+  forgetBias?: number;
+  /** LSTM: added to the input gate's bias (see RecallNet). */
+  inputBias?: number;
+  /** Adam (default) or plain SGD, which shows the raw effect of a gradient's size. */
+  optimizer?: 'adam' | 'sgd';
+  /** Clip the global gradient norm to this (default 1); 0 turns clipping off. */
+  clip?: number;
+  /** Stop early once the loss, smoothed over about ten steps, falls below this. */
+  stopLoss?: number;
+  /** Called on the fresh network before training, e.g. to set W_hh. */
+  init?: (net: RecallNet) => void;
 }
 
 /** Trains a small network on the task and measures its accuracy on 512 fresh sequences. */
-export function trainRecall(cell: CellName, task: RecallTask, o: { hidden?: number; steps?: number; batch?: number; lr?: number; seed?: number; forgetBias?: number } = {}): RecallResult {
+export function trainRecall(cell: CellName, task: RecallTask, o: RecallTrainOptions = {}): RecallResult {
   const rng = new Generator(o.seed ?? 1);
-  const net = new RecallNet(cell, task, o.hidden ?? 32, rng, o.forgetBias ?? 0);
-  const opt = new Adam(net.namedParameters(), { lr: o.lr ?? 1e-2 });
-  const losses: number[] = [];
+  const net = new RecallNet(cell, task, o.hidden ?? 32, rng, o.forgetBias ?? 0, o.inputBias ?? 0);
+  o.init?.(net);
+  const lr = o.lr ?? 1e-2, clip = o.clip ?? 1;
+  const opt = o.optimizer === 'sgd' ? new SGD(net.namedParameters(), { lr }) : new Adam(net.namedParameters(), { lr });
+  const losses: number[] = [], gradNorms: number[] = [];
+  let clippedSteps = 0, solvedAt: number | null = null, divergedAt: number | null = null, smooth = Math.log(task.symbols);
   for (let s = 0; s < (o.steps ?? 300); s++) {
     const { inputs, answers } = recallBatch(task, o.batch ?? 32, rng);
     const loss = crossEntropy(net.forward(inputs), answers);
     opt.zeroGrad();
     loss.backward();
-    clipGradNorm(net.parameters(), 1);
-    opt.step();
+    const norm = clipGradNorm(net.parameters(), clip > 0 ? clip : Number.MAX_VALUE);
     losses.push(loss.item());
+    gradNorms.push(norm);
+    if (!Number.isFinite(loss.item()) || !Number.isFinite(norm)) {
+      divergedAt = s + 1;
+      break;
+    }
+    if (clip > 0 && norm > clip) clippedSteps++;
+    opt.step();
+    smooth = 0.9 * smooth + 0.1 * loss.item();
+    if (o.stopLoss !== undefined && smooth < o.stopLoss) {
+      solvedAt = s + 1;
+      break;
+    }
   }
   const test = recallBatch(task, 512, new Generator(12345));
   const logits = noGrad(() => net.forward(test.inputs));
@@ -88,5 +143,5 @@ export function trainRecall(cell: CellName, task: RecallTask, o: { hidden?: numb
     for (let j = 1; j < V; j++) if (row[j] > row[best]) best = j;
     if (best === test.answers[b]) right++;
   }
-  return { cell, delay: task.delay, accuracy: right / 512, chance: 1 / task.symbols, losses };
+  return { cell, delay: task.delay, accuracy: right / 512, chance: 1 / task.symbols, losses, gradNorms, clippedSteps, solvedAt, divergedAt, net };
 }

@@ -1,0 +1,71 @@
+import { reshape, crossEntropy } from '../tensor/index.js';
+import { OneHot } from '../nn/index.js';
+import { CharLM, CharVocab, CHECKPOINT_FORMAT, showChars, type CharLMConfig } from '../text/index.js';
+import { gradientFlow, type GradientFlow } from '../diagnostics/index.js';
+import { loadCheckpoint } from '../io/checkpoint_files.js';
+import { readCorpus, DEFAULT_CORPUS } from './corpus_files.js';
+import { UsageError } from './errors.js';
+
+/**
+ * The lab's probes on a character model from `rnnkit train`: a batch of sequences from the end of its
+ * text (the part held out for validation), the loss it was trained on (cross-entropy of the next
+ * character at every step), and gradientFlow over its recurrent layers.
+ */
+export async function probeCheckpoint(p: string, data: string | undefined, seq: number, batch: number):
+  Promise<{ path: string; label: string; text: string; flow: GradientFlow }> {
+  const ckpt = await loadCheckpoint(p);
+  const meta = ckpt.model.meta;
+  if (meta.format !== CHECKPOINT_FORMAT) {
+    throw new UsageError(`${ckpt.dir} holds a ${JSON.stringify(meta.format ?? 'unknown')} checkpoint; gradflow --checkpoint probes the character models that rnnkit train writes (format "${CHECKPOINT_FORMAT}")`);
+  }
+  const config = meta.model as CharLMConfig;
+  const model = new CharLM(config);
+  try {
+    model.loadStateDict(ckpt.model.tensors);
+  } catch (e) {
+    throw new UsageError(`${ckpt.dir}: ${(e as Error).message}`);
+  }
+  const vocab = new CharVocab(meta.vocab as string[]);
+  // the text it was trained on, as the run's state remembers it, unless --data names another
+  let corpusName = data;
+  if (!corpusName) {
+    try {
+      corpusName = ((await loadCheckpoint(p, true)).state?.meta.corpusName as string | undefined) ?? DEFAULT_CORPUS;
+    } catch {
+      corpusName = DEFAULT_CORPUS;
+    }
+  }
+  const corpus = await readCorpus(corpusName);
+  const chars = [...corpus.text];
+  const need = seq + 1;
+  if (chars.length < need * batch) throw new UsageError(`the text ${corpus.name} has ${chars.length} characters, fewer than --batch ${batch} sequences of --seq ${seq} + 1`);
+  // windows from the last 5% of the text (at least the room the batch needs), where training held out its validation part
+  const tail = Math.max(need * batch, Math.floor(chars.length * 0.05));
+  const start = chars.length - tail;
+  const stride = Math.max(need, Math.floor(tail / batch));
+  const windows: string[] = [];
+  const unknown = new Set<string>();
+  for (let s = start; s + need <= chars.length && windows.length < batch; s += stride) {
+    const w = chars.slice(s, s + need).join('');
+    const bad = vocab.unknown(w);
+    if (bad.length) bad.forEach((c) => unknown.add(c));
+    else windows.push(w);
+  }
+  if (windows.length < batch) {
+    throw new UsageError(`the text ${corpus.name} has characters the model never saw (${showChars([...unknown].slice(0, 10))}${unknown.size > 10 ? ', …' : ''}): ` +
+      'pass --data with the text it was trained on');
+  }
+  const inputs = new Int32Array(seq * batch), targets = new Int32Array(seq * batch);
+  windows.forEach((w, b) => {
+    const ids = vocab.encode(w);
+    for (let t = 0; t < seq; t++) {
+      inputs[t * batch + b] = ids[t];
+      targets[t * batch + b] = ids[t + 1];
+    }
+  });
+  const H = config.hiddenSize;
+  const flow = gradientFlow(model.rnn, new OneHot(inputs, [seq, batch], vocab.size), (out) => crossEntropy(model.head.forward(reshape(out, [-1, H])), targets));
+  const cell = config.cell === 'rnn' ? `RNN (${config.nonlinearity ?? 'tanh'})` : config.cell.toUpperCase();
+  const label = `${cell}, ${config.numLayers} layer${config.numLayers > 1 ? 's' : ''} of ${H}, vocabulary ${vocab.size}`;
+  return { path: ckpt.dir, label, text: corpus.name, flow };
+}
