@@ -54,14 +54,19 @@ export function linearOneHot(ids: Int32Array, idsShape: readonly number[], weigh
     if (ids[r] < 0 || ids[r] >= inF) throw new Error(`one-hot input: id ${ids[r]} at position ${r} is out of range [0, ${inF})`);
   }
   const K = kernels();
-  const wT = transposed(weight.data, outF, inF);
   const out = Tensor.zeros([...idsShape, outF]);
   if (out.size !== ids.length * outF) throw new Error(`linearOneHot: ids shape ${shapeStr(idsShape)} does not hold ${ids.length} ids`);
-  K.gatherRows(wT, outF, ids, out.data);
+  // Few rows (generation, batch 1): read the columns in place. Many rows (training): transpose W
+  // once so that every row becomes a contiguous copy.
+  const few = ids.length <= FEW_ROWS;
+  if (few) readColumns(weight.data, outF, inF, ids, out.data);
+  else K.gatherRows(transposed(weight.data, outF, inF), outF, ids, out.data);
   if (bias) K.addRowVector(out.data, bias.data, ids.length);
   record('linearOneHot', [weight, bias], [out], ids.byteLength, ([g]) => {
     const gw = gradSink(weight), gb = gradSink(bias);
-    if (gw) {
+    if (gw && few) {
+      addColumns(gw, outF, inF, ids, g!);
+    } else if (gw) {
       const gT = K.alloc(inF * outF);
       K.scatterAddRows(gT, outF, ids, g!);
       const back = transposed(gT, inF, outF);
@@ -70,6 +75,24 @@ export function linearOneHot(ids: Int32Array, idsShape: readonly number[], weigh
     if (gb) K.sumRows(g!, ids.length, gb, true);
   });
   return out;
+}
+
+const FEW_ROWS = 16;
+
+/** out[r, :] = column ids[r] of the rows × cols matrix m. */
+function readColumns(m: Float32Array, rows: number, cols: number, ids: Int32Array, out: Float32Array): void {
+  for (let r = 0; r < ids.length; r++) {
+    const o = r * rows, id = ids[r];
+    for (let j = 0; j < rows; j++) out[o + j] = m[j * cols + id];
+  }
+}
+
+/** Column ids[r] of the rows × cols matrix m += g[r, :]. */
+function addColumns(m: Float32Array, rows: number, cols: number, ids: Int32Array, g: Float32Array): void {
+  for (let r = 0; r < ids.length; r++) {
+    const o = r * rows, id = ids[r];
+    for (let j = 0; j < rows; j++) m[j * cols + id] += g[o + j];
+  }
 }
 
 /** The cols × rows transpose of a rows × cols matrix. */

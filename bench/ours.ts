@@ -1,0 +1,78 @@
+/**
+ * rnnkit on workload W1, one measurement per process (bench/run.ts starts one per row and cell, so that
+ * VmHWM is the peak of that workload alone):
+ *
+ *   node --import tsx bench/ours.ts --backend wasm|js --mode train|generate --cell lstm --hidden 256 --text FILE
+ *
+ * Training goes through CharLMTrainer, the same path as `rnnkit train` (char-rnn streams, carried state,
+ * Adam, global-norm clipping), with a constant learning rate and no validation split; generation through
+ * sampleText, the path of `rnnkit sample`.
+ */
+import {
+  CharLM, CharLMTrainer, CharVocab, Generator, defaultTrainConfig, sampleText, availableBackends,
+} from '../src/index.js';
+import { selectBackend, type BackendChoice } from '../src/cli/backend.js';
+import { cpuClock, emit, parseArgs, peakKiB, rssKiB, readText, runMain, workloadFromArgs } from './common.js';
+
+/** Makes the WebAssembly backend available when the library has not registered it by itself. */
+async function ensureWasmRegistered(): Promise<void> {
+  if (availableBackends().includes('wasm')) return;
+  // a computed specifier: this file must type-check and run (with --backend js) whatever that module's state
+  const spec = '../src/kernels/wasm/index.js';
+  const mod = (await import(spec)) as { registerWasmBackend?: () => void };
+  if (typeof mod.registerWasmBackend !== 'function') throw new Error(`${spec} exports no registerWasmBackend()`);
+  mod.registerWasmBackend();
+}
+
+async function useRequestedBackend(name: string): Promise<string> {
+  if (name !== 'js' && name !== 'wasm') throw new Error(`--backend must be wasm or js, got '${name}'`);
+  if (name === 'wasm') await ensureWasmRegistered();
+  const got = await selectBackend(name as BackendChoice);
+  if (got !== name) throw new Error(`asked for the ${name} backend, got '${got}'`);
+  return got;
+}
+
+// One event-loop turn after each step and each generation run, as `rnnkit train` takes: the wasm backend
+// gets its heap blocks back through finalizers, which run only between tasks. It is inside the timing,
+// so the cost of freeing counts.
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+runMain(async () => {
+  const args = parseArgs(process.argv.slice(2));
+  const backend = await useRequestedBackend(args.get('backend') ?? 'wasm');
+  const info: Record<string, unknown> = { backend, node: process.version, threads: 1 };
+
+  const w = workloadFromArgs(args);
+  const text = readText(w.textFile);
+  const base = rssKiB();
+  if (w.mode === 'train') {
+    const t = CharLMTrainer.create(text, {
+      ...defaultTrainConfig, cell: w.cell, nonlinearity: 'tanh', hidden: w.hidden, layers: 1, dropout: 0, seq: w.seq, batch: w.batch,
+      optimizer: 'adam', lr: w.lr, schedule: 'constant', warmup: 0, clip: w.clip, steps: w.steps, valFraction: 0, carry: true, seed: w.seed,
+    });
+    const stepMs: number[] = [], losses: number[] = [];
+    const clock = cpuClock();
+    while (!t.done) {
+      const t0 = performance.now();
+      const r = t.trainStep();
+      await turn();
+      stepMs.push(performance.now() - t0);
+      losses.push(r.loss);
+    }
+    emit({ mode: 'train', stepMs, losses, ...clock(), vocabSize: t.vocab.size, peakKiB: peakKiB(), baseKiB: base, info });
+  } else {
+    const vocab = CharVocab.fromText(text);
+    const model = new CharLM({ cell: w.cell, nonlinearity: 'tanh', vocabSize: vocab.size, hiddenSize: w.hidden, numLayers: 1, dropout: 0 }, new Generator(w.seed));
+    const genMs: number[] = [], genChars: number[] = [];
+    const clock = cpuClock();
+    for (let r = 0; r < w.genRuns; r++) {
+      const g = new Generator(w.seed + r);
+      const t0 = performance.now();
+      const out = sampleText(model, vocab, { length: w.genLength, temperature: 1, generator: g });
+      await turn();
+      genMs.push(performance.now() - t0);
+      genChars.push([...out].length);
+    }
+    emit({ mode: 'generate', genMs, genChars, ...clock(), vocabSize: vocab.size, peakKiB: peakKiB(), baseKiB: base, info });
+  }
+});

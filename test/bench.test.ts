@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { ROOT, tempDir } from './helpers/cli.js';
+
+// The benchmark itself is never part of the tests; this only checks that its smallest run writes its
+// report: rnnkit alone on the js backend, a tiny model on a slice of the text, a few steps, no peers.
+test('npm run bench in its tiniest mode writes RESULTS.md with a table and results.json', (t) => {
+  const out = tempDir('rnnkit-bench-test-');
+  t.after(() => rmSync(out, { recursive: true, force: true }));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'run.ts'),
+    '--only', 'ours', '--backends', 'js', '--cells', 'lstm8', '--chars', '5000', '--steps', '4',
+    '--gen-length', '10', '--gen-runs', '2', '--no-gemm', '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+
+  const md = readFileSync(path.join(out, 'RESULTS.md'), 'utf8');
+  assert.match(md, /^# rnnkit benchmark/m);
+  assert.match(md, /--only ours --backends js --cells lstm8/, 'the exact command');
+  assert.match(md, /^- CPU: /m, 'the machine');
+  const lines = md.split('\n');
+  const header = lines.find((l) => l.startsWith('| implementation |'));
+  const row = lines.find((l) => l.startsWith('| rnnkit, js backend |'));
+  assert.ok(header && row, md);
+  const split = (l: string) => l.split('|').map((c) => c.trim());
+  const value = (column: string) => Number(split(row)[split(header).indexOf(column)].replace(/,/g, ''));
+  assert.ok(value('train chars/s') > 0, `training chars/s in ${row}`);
+  assert.ok(value('gen chars/s') > 0, `generation chars/s in ${row}`);
+
+  const json = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
+  assert.equal(json.runs.length, 2);
+  for (const run of json.runs) assert.equal(run.status, 'ok', run.error);
+  const train = json.runs.find((x: { mode: string }) => x.mode === 'train');
+  assert.equal(train.measurement.stepMs.length, 4);
+  assert.ok(train.derived.loss > 0 && train.derived.loss < 10, `loss ${train.derived.loss}`);
+  assert.ok(train.derived.peakMiB > 0);
+});
