@@ -13,6 +13,7 @@ export * from './optim/index.js';
 export * from './io/index.js';
 export * from './diagnostics/index.js';
 export * from './text/index.js';
+export * from './caption/index.js';
 
 // The fastest backend by default: WebAssembly SIMD where the runtime has it, else plain TypeScript.
 registerWasmBackend();

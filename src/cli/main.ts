@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { addTrainCommand } from './train.js';
 import { addSampleCommand } from './sample.js';
 import { addGradflowCommand } from './gradflow.js';
+import { addCaptionCommand } from './caption/index.js';
 import { runCommand } from './errors.js';
 
 const program = new Command('rnnkit')
@@ -12,5 +13,6 @@ const program = new Command('rnnkit')
 addTrainCommand(program);
 addSampleCommand(program);
 addGradflowCommand(program);
+addCaptionCommand(program);
 
 await runCommand(() => program.parseAsync(process.argv).then(() => undefined));

@@ -8,5 +8,6 @@ export { reshape, transpose01, concatLast, stack, select } from './ops/shape.js'
 export { embedding } from './ops/embedding.js';
 export { crossEntropy, type CrossEntropyOptions } from './ops/loss.js';
 export { dropout } from './ops/dropout.js';
+export { addEveryStep } from './ops/every_step.js';
 export { assertFinite, assertTensor, toIds } from './ops/check.js';
 export { recurrence, gateCount, withRecurrenceProbe, type CellKind, type RecurrenceResult, type RecurrenceProbe } from './recurrence.js';

@@ -1,0 +1,11 @@
+export { tokenize, WordVocab, SPECIALS, NULL_ID, START_ID, END_ID, UNK_ID } from './vocab.js';
+export { Captioner, checkCaptionerConfig, type CaptionerConfig, type CaptionCell, type InjectMode, type CaptionState } from './model.js';
+export { decodeCaptions, type DecodeOptions } from './decode.js';
+export { corpusBleu, ngramCounts, type BleuResult } from './bleu.js';
+export { ciderD } from './cider.js';
+export { scoreCaptions, evaluateCaptioner, featureRows, type CaptionScores } from './evaluate.js';
+export { parseImageList, parseCaptions, parseSplit, joinDataset, type CaptionDataset } from './dataset.js';
+export {
+  CaptionTrainer, captionerFromCheckpoint, featureStats, padBatch, checkCaptionTrainConfig, defaultCaptionTrainConfig, CAPTION_CHECKPOINT_FORMAT,
+  type CaptionTrainConfig, type CaptionBatch,
+} from './trainer.js';

@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Tensor, linear, noGrad } from '../../src/tensor/index.js';
+import { CaptionTrainer, captionerFromCheckpoint, decodeCaptions, featureStats, joinDataset, parseCaptions, parseSplit, defaultCaptionTrainConfig } from '../../src/caption/index.js';
+
+/** 16 images in 2 kinds: features that say the kind, captions that name it. */
+function tinyData() {
+  const F = 6, names: string[] = [], feats = new Float32Array(16 * F);
+  const caps: string[] = [], split: string[] = [];
+  for (let i = 0; i < 16; i++) {
+    const kind = i % 2 ? 'cat' : 'dog';
+    names.push(`${i}.jpg`);
+    for (let d = 0; d < F; d++) feats[i * F + d] = 2 + (i % 2 ? d : F - d) + 0.1 * ((i * 7 + d * 3) % 5);
+    caps.push(`${i}.jpg\t0\tA ${kind} sits .`, `${i}.jpg\t1\tthe ${kind} sits on a mat`);
+    split.push(`${i}.jpg\t${i < 12 ? 'train' : 'val'}`);
+  }
+  return joinDataset(feats, names, parseCaptions(caps.join('\n'), 'c'), parseSplit(split.join('\n'), 's'));
+}
+
+const cfg = { ...defaultCaptionTrainConfig, embed: 8, hidden: 16, dropout: 0, minCount: 2, batch: 8, lr: 0.02, lrDecay: 1, valBeam: 2 };
+
+test('the trainer learns captions that depend on the image, for both inject modes', () => {
+  for (const inject of ['every', 'init'] as const) {
+    const tr = new CaptionTrainer(tinyData(), { ...cfg, inject });
+    assert.deepEqual(tr.vocab.words.slice(4).sort(), ['a', 'cat', 'dog', 'mat', 'on', 'sits', 'the']);
+    let first = 0, last = 0;
+    for (let e = 0; e < 25; e++) for (const b of tr.epochPlan()) { const r = tr.trainStep(b); if (!first) first = r.loss; last = r.loss; }
+    assert.ok(last < first / 3, `${inject}: loss ${first} → ${last}`);
+    const { captions, scores } = tr.evaluate({ method: 'greedy' });
+    captions.forEach((c, i) => assert.ok(c.includes(i % 2 ? 'cat' : 'dog'), `${inject}: image ${12 + i}: ${c.join(' ')}`));
+    assert.ok(scores.bleu[0] > 0.8);
+  }
+});
+
+test('feature standardisation: the statistics of the training images, applied inside the model and kept by its checkpoint', () => {
+  const data = tinyData();
+  const tr = new CaptionTrainer(data, cfg);
+  const { mean, std } = featureStats(data.features, data.dim, data.train.map((t) => t.row));
+  assert.deepEqual(tr.model.featureNorm!.mean, mean);
+  const v = new Tensor(data.features.slice(0, 12), [2, 6]);
+  const z = Tensor.from(Array.from(v.data, (x, i) => (x - mean[i % 6]) / std[i % 6]), [2, 6]);
+  const got = noGrad(() => tr.model.eval().imageTerm(v));
+  const want = noGrad(() => linear(z, tr.model.img.weight, tr.model.img.bias));
+  got.data.forEach((g, i) => assert.ok(Math.abs(g - want.data[i]) < 1e-4));
+
+  const ckpt = tr.checkpoint();
+  assert.equal(ckpt.model.meta.format, 'rnnkit.captioner/1');
+  const back = captionerFromCheckpoint(ckpt, 'ckpt');
+  assert.deepEqual(back.model.featureNorm!.std.map((x) => +x.toFixed(4)), tr.model.featureNorm!.std.map((x) => +x.toFixed(4)));
+  const feats = new Tensor(data.features.slice(0, 24), [4, 6]);
+  assert.deepEqual(decodeCaptions(back.model, feats, { beam: 2 }).map((c) => [...c]), decodeCaptions(tr.model, feats, { beam: 2 }).map((c) => [...c]));
+  const other = { model: { tensors: {}, meta: { format: 'rnnkit.char-lm/1' } }, state: null };
+  assert.throws(() => captionerFromCheckpoint(other, 'runs/step-000010'), /runs\/step-000010 is not an image-captioning checkpoint: it holds a character language model/);
+});

@@ -1,0 +1,123 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, readFileSync, mkdirSync, existsSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { rnnkit, tempDir, makeCorpus } from '../helpers/cli.js';
+import { tinyClassifier } from '../helpers/onnx.js';
+
+/*
+ * The caption commands run as a user runs them, on a tiny world the test makes itself: an ONNX
+ * classifier written here, reddish and bluish photos drawn with sharp (and one file that is no image),
+ * two captions per photo that say its colour.
+ */
+const js = ['--backend', 'js'];
+const pre = ['--resize', '18', '--crop', '16'];
+let dir = '', cnn = '', images = '', feats = '', caps = '', split = '', run = '';
+
+async function photo(file: string, rgb: [number, number, number], seed: number): Promise<void> {
+  const W = 24, H = 20, px = Buffer.alloc(W * H * 3);
+  let s = seed;
+  for (let i = 0; i < px.length; i++) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    px[i] = Math.max(0, Math.min(255, rgb[i % 3] + ((s >> 8) % 60) - 30));
+  }
+  await sharp(px, { raw: { width: W, height: H, channels: 3 } }).toFile(file);
+}
+
+before(async () => {
+  dir = tempDir('rnnkit-caption-');
+  cnn = path.join(dir, 'cnn.onnx');
+  writeFileSync(cnn, tinyClassifier('gemm', { size: 16, channels: 8, classes: 10 }).bytes);
+  images = path.join(dir, 'photos');
+  mkdirSync(images);
+  const capLines: string[] = [], splitLines: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    for (const [colour, rgb, shape, ext] of [['red', [220, 40, 30], 'ball', 'png'], ['blue', [30, 60, 220], 'boat', 'jpg']] as const) {
+      const name = `${colour}${String(i).padStart(2, '0')}.${ext}`;
+      await photo(path.join(images, name), [...rgb], 7 + i);
+      capLines.push(`${name}\t0\tA ${colour} ${shape} on the grass .`, `${name}\t1\tthe ${colour} ${shape} on the grass`);
+      splitLines.push(`${name}\t${i < 9 ? 'train' : 'val'}`);
+    }
+  }
+  writeFileSync(path.join(images, 'broken.jpg'), 'this is not a JPEG');
+  caps = path.join(dir, 'captions.tsv');
+  writeFileSync(caps, `${capLines.join('\n')}\n`);
+  split = path.join(dir, 'split.tsv');
+  writeFileSync(split, `${splitLines.join('\n')}\n`);
+  feats = path.join(dir, 'feats', 'features.f32');
+  run = path.join(dir, 'run');
+});
+
+test('caption features: cuts the CNN, says where, writes one row per photo, and reports and skips a file that is no image', () => {
+  const r = rnnkit(['caption', 'features', '--cnn', cnn, '--images', images, '--out', feats, ...pre, '--batch', '5']);
+  assert.equal(r.status, 0, r.out);
+  assert.match(r.stderr, /cut before its final fully connected layer fc \(Gemm\) \(8 → 10\)/);
+  assert.match(r.out, /skipped broken\.jpg: /);
+  assert.match(r.stdout, /wrote 24 feature rows of 8 values .*; skipped 1 image that could not be decoded: broken\.jpg/);
+  assert.equal(statSync(feats).size, 24 * 8 * 4);
+  const names = readFileSync(path.join(path.dirname(feats), 'images.txt'), 'utf8').trim().split('\n');
+  assert.equal(names.length, 24);
+  assert.ok(!names.includes('broken.jpg'));
+});
+
+test('caption train → eval → describe on the tiny world: the captions name the colour', () => {
+  const t = rnnkit(['caption', 'train', '--features', feats, '--captions', caps, '--split', split, '--hidden', '24', '--embed', '12', '--min-count', '1',
+    '--batch', '6', '--lr', '0.02', '--lr-decay', '1', '--dropout', '0', '--epochs', '15', '--patience', '0', '--val-beam', '2', '--out', run, ...js]);
+  assert.equal(t.status, 0, t.out);
+  assert.match(t.stdout, /training a LSTM 24 captioner \(inject every/);
+  assert.match(t.stdout, /epoch 1: train loss \d+\.\d+; validation BLEU-1\/2\/3\/4 [\d.]+ \/ [\d.]+ \/ [\d.]+ \/ [\d.]+ {2}CIDEr-D [\d.]+/);
+  assert.match(t.stdout, /best: epoch \d+/);
+  assert.ok(existsSync(path.join(run, 'latest', 'model.safetensors')));
+
+  const e = rnnkit(['caption', 'eval', '--checkpoint', run, '--json', ...js]);
+  assert.equal(e.status, 0, e.out);
+  const s = JSON.parse(e.stdout);
+  assert.equal(s.images, 6);
+  assert.equal(s.bleu.length, 4);
+  assert.ok(s.bleu[3] > 0.5, `BLEU-4 ${s.bleu[3]}`);
+  assert.ok(Number.isFinite(s.ciderD));
+  const text = rnnkit(['caption', 'eval', '--checkpoint', run, '--greedy', '--show', '2', ...js]);
+  assert.equal(text.status, 0, text.out);
+  assert.match(text.stdout, /BLEU-1\/2\/3\/4 .* CIDEr-D/);
+  assert.match(text.stdout, /\d+ distinct captions for 6 images, \d+ distinct words/);
+
+  const d = rnnkit(['caption', 'describe', '--checkpoint', run, '--cnn', cnn, ...pre, ...js,
+    path.join(images, 'red10.png'), path.join(images, 'broken.jpg'), path.join(images, 'blue11.jpg')]);
+  assert.equal(d.status, 0, d.out);
+  const lines = d.stdout.trim().split('\n');
+  assert.equal(lines.length, 2, d.out);
+  assert.match(lines[0], /^red10\.png: .*\bred\b/);
+  assert.match(lines[1], /^blue11\.jpg: .*\bblue\b/);
+  assert.match(d.stderr, /skipped .*broken\.jpg: /);
+  assert.match(d.stderr, /2 of 3 photos captioned; 1 could not be decoded/);
+});
+
+test('caption commands refuse bad input with one line that says what is wrong', () => {
+  const badCaps = path.join(dir, 'bad_captions.tsv');
+  writeFileSync(badCaps, 'red00.png\t0\tA red ball .\nred00.png\t1\tthe red ball\nred01.png this line has no tabs\n');
+  const shortFeats = path.join(dir, 'short', 'features.f32');
+  mkdirSync(path.dirname(shortFeats));
+  writeFileSync(shortFeats, Buffer.alloc(10));
+  writeFileSync(path.join(dir, 'short', 'images.txt'), readFileSync(path.join(path.dirname(feats), 'images.txt')));
+  const noFc = path.join(dir, 'nofc.onnx');
+  writeFileSync(noFc, tinyClassifier('none').bytes);
+  const charRun = path.join(dir, 'charrun');
+  const c = rnnkit(['train', '--data', makeCorpus(dir, 5000), '--hidden', '8', '--seq', '8', '--batch', '2', '--steps', '2', '--val-every', '0', '--sample-length', '0', '--out', charRun, ...js]);
+  assert.equal(c.status, 0, c.out);
+  const cases: [string[], RegExp][] = [
+    [['caption', 'train', '--features', feats, '--captions', badCaps, '--split', split, ...js], /bad_captions\.tsv line 3 is malformed: expected "image<TAB>index<TAB>caption"/],
+    [['caption', 'train', '--features', shortFeats, '--captions', caps, '--split', split, ...js], /has 10 bytes, which is not a whole number of float32 rows for the 24 images of .*images\.txt/],
+    [['caption', 'features', '--cnn', noFc, '--images', images, '--out', path.join(dir, 'x.f32')], /nofc\.onnx has no fully connected layer \(Gemm\/MatMul\) before its output/],
+    [['caption', 'eval', '--checkpoint', charRun, ...js], /is not an image-captioning checkpoint: it holds a character language model/],
+    [['sample', '--checkpoint', run, ...js], /is not a character-model checkpoint \(format "rnnkit\.captioner\/1"\)/],
+    [['caption', 'describe', '--checkpoint', run, '--cnn', path.join(dir, 'missing.onnx'), path.join(images, 'red00.png'), ...js], /--cnn '.*missing\.onnx' does not exist/],
+    [['caption', 'describe', '--checkpoint', run, '--cnn', cnn, ...pre, path.join(images, 'broken.jpg'), ...js], /skipped .*broken\.jpg/],
+  ];
+  for (const [args, want] of cases) {
+    const r = rnnkit(args);
+    assert.notEqual(r.status, 0, `${args.join(' ')} should fail: ${r.out}`);
+    assert.match(r.stderr, want, args.join(' '));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
