@@ -6,3 +6,4 @@ export * from './softmax';
 export * from './lstm';
 export * from './gru';
 export * from './adam';
+export * from './sequence';

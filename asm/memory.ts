@@ -31,3 +31,18 @@ export function copy(dst: usize, src: usize, bytes: usize): void {
   for (; o + 16 <= bytes; o += 16) v128.store(dst + o, v128.load(src + o));
   for (; o < bytes; o += 4) store<i32>(dst + o, load<i32>(src + o));
 }
+
+/** dst (cols × rows) = transpose of src (rows × cols), in 8×8 blocks so both sides stay in cache lines. */
+export function transpose(src: usize, rows: i32, cols: i32, dst: usize): void {
+  for (let i0 = 0; i0 < rows; i0 += 8) {
+    const i1 = min(i0 + 8, rows);
+    for (let j0 = 0; j0 < cols; j0 += 8) {
+      const j1 = min(j0 + 8, cols);
+      for (let i = i0; i < i1; i++) {
+        for (let j = j0; j < j1; j++) {
+          store<f32>(dst + (<usize>j * <usize>rows + <usize>i) * 4, load<f32>(src + (<usize>i * <usize>cols + <usize>j) * 4));
+        }
+      }
+    }
+  }
+}

@@ -2,14 +2,14 @@
  * rnnkit on workload W1, one measurement per process (bench/run.ts starts one per row and cell, so that
  * VmHWM is the peak of that workload alone):
  *
- *   node --import tsx bench/ours.ts --backend wasm|js --mode train|generate --cell lstm --hidden 256 --text FILE
+ *   node --import tsx bench/ours.ts --backend wasm|js [--threads N] --mode train|generate --cell lstm --hidden 256 --text FILE
  *
  * Training goes through CharLMTrainer, the same path as `rnnkit train` (char-rnn streams, carried state,
  * Adam, global-norm clipping), with a constant learning rate and no validation split; generation through
  * sampleText, the path of `rnnkit sample`.
  */
 import {
-  CharLM, CharLMTrainer, CharVocab, Generator, defaultTrainConfig, sampleText, availableBackends,
+  CharLM, CharLMTrainer, CharVocab, Generator, defaultTrainConfig, sampleText, availableBackends, kernels,
 } from '../src/index.js';
 import { selectBackend, type BackendChoice } from '../src/cli/backend.js';
 import { cpuClock, emit, parseArgs, peakKiB, rssKiB, readText, runMain, workloadFromArgs } from './common.js';
@@ -24,10 +24,11 @@ async function ensureWasmRegistered(): Promise<void> {
   mod.registerWasmBackend();
 }
 
-async function useRequestedBackend(name: string): Promise<string> {
+async function useRequestedBackend(name: string, threads: number): Promise<string> {
   if (name !== 'js' && name !== 'wasm') throw new Error(`--backend must be wasm or js, got '${name}'`);
+  if (!(Number.isInteger(threads) && threads >= 1)) throw new Error(`--threads must be a whole number ≥ 1, got '${threads}'`);
   if (name === 'wasm') await ensureWasmRegistered();
-  const got = await selectBackend(name as BackendChoice);
+  const got = await selectBackend(name as BackendChoice, threads);
   if (got !== name) throw new Error(`asked for the ${name} backend, got '${got}'`);
   return got;
 }
@@ -39,8 +40,8 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 runMain(async () => {
   const args = parseArgs(process.argv.slice(2));
-  const backend = await useRequestedBackend(args.get('backend') ?? 'wasm');
-  const info: Record<string, unknown> = { backend, node: process.version, threads: 1 };
+  const backend = await useRequestedBackend(args.get('backend') ?? 'wasm', Number(args.get('threads') ?? '1'));
+  const info: Record<string, unknown> = { backend, node: process.version, threads: (kernels() as { threads?: number }).threads ?? 1 };
 
   const w = workloadFromArgs(args);
   const text = readText(w.textFile);

@@ -145,7 +145,15 @@ interface Outcome {
 
 const rowsFor = (o: Options): Row[] => {
   const rows: Row[] = [];
-  if (o.only.includes('ours')) for (const b of o.backends) rows.push({ key: `ours-${b}`, peer: 'ours', label: `rnnkit, ${b} backend` });
+  if (o.only.includes('ours')) {
+    for (const b of o.backends) {
+      // the wasm backend at its default of two threads (the reference row), and on one thread
+      if (b === 'wasm') {
+        rows.push({ key: 'ours-wasm', peer: 'ours', label: 'rnnkit, wasm backend, 2 threads' });
+        rows.push({ key: 'ours-wasm1t', peer: 'ours', label: 'rnnkit, wasm backend, 1 thread' });
+      } else rows.push({ key: `ours-${b}`, peer: 'ours', label: `rnnkit, ${b} backend` });
+    }
+  }
   if (o.only.includes('torch')) {
     for (const env of ['set', 'unset']) for (const th of [1, 2]) {
       rows.push({ key: `torch-${th}-${env}`, peer: 'torch', label: `PyTorch CPU, ${th} thread${th > 1 ? 's' : ''}, ${env === 'set' ? 'env as set' : 'OPENBLAS_* unset'}` });
@@ -187,7 +195,7 @@ function plan(o: Options, textFile: string): Job[] {
         switch (row.peer) {
           case 'ours': {
             ({ cmd, pre } = tsx('ours.ts'));
-            extra = ['--backend', row.key.slice(5)];
+            extra = row.key === 'ours-js' ? ['--backend', 'js'] : ['--backend', 'wasm', '--threads', row.key === 'ours-wasm' ? '2' : '1'];
             // the first backend listed (wasm unless told otherwise) is the reference: it runs the loss steps
             if (row.key === `ours-${o.backends[0]}`) {
               if (cost(cell) <= 1) { steps = o.lossSteps; lossRun = true; }
@@ -563,7 +571,7 @@ function markdown(rep: Report): string {
   }
 
   L.push('## Notes', '');
-  L.push(`- rnnkit trains through \`CharLMTrainer\` (the path of \`rnnkit train\`) with a constant learning rate and no validation split, and generates through \`sampleText\`; the backend is chosen with \`bench/ours.ts --backend\`. Both backends run on one thread. Like \`rnnkit train\`, the loop yields to the event loop once after every step (and after every generation run), inside the timing: the wasm backend returns heap blocks through finalizers, which run only between tasks, so a loop that never yields grows its heap step after step.`);
+  L.push(`- rnnkit trains through \`CharLMTrainer\` (the path of \`rnnkit train\`) with a constant learning rate and no validation split, and generates through \`sampleText\`; the backend is chosen with \`bench/ours.ts --backend\` and the wasm backend's threads with \`--threads\` (the js backend runs on one thread). Like \`rnnkit train\`, the loop yields to the event loop once after every step (and after every generation run), inside the timing: the wasm backend returns heap blocks through finalizers, which run only between tasks, so a loop that never yields grows its heap step after step.`);
   const has = (p: Peer) => o.only.includes(p);
   if (has('torch')) L.push('- PyTorch: `bench/peers/torch_w1.py` (nn.LSTM/GRU/RNN on one-hot input, nn.Linear, F.cross_entropy, Adam, clip_grad_norm_, the carried state detached), `torch.set_num_threads(1 or 2)`, OMP_WAIT_POLICY=PASSIVE in every PyTorch process; the "OPENBLAS_* unset" rows remove OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE from that process\'s environment alone. They can only matter where an OpenBLAS is loaded: see the BLAS line under Machine.');
   if (has('numpy')) L.push('- numpy: `bench/peers/numpy_rnn.py`, a tanh RNN with hand-written backpropagation through time in the style of min-char-rnn, vectorised over the batch, with Adam and global-norm clipping, OPENBLAS_NUM_THREADS=1.');

@@ -7,8 +7,12 @@ registerWasmBackend();
 export const BACKEND_CHOICES = ['auto', 'js', 'wasm'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
-/** Switches to the requested backend; 'auto' takes the fastest one available. Returns its name. */
-export async function selectBackend(choice: BackendChoice): Promise<string> {
+/**
+ * Switches to the requested backend; 'auto' takes the fastest one available. Returns its name.
+ * threads: for the wasm backend, the threads its kernels run on (default: the cores, at most 2).
+ */
+export async function selectBackend(choice: BackendChoice, threads?: number): Promise<string> {
+  if (threads !== undefined) registerWasmBackend({ threads });
   const have = availableBackends();
   if (choice === 'auto') {
     const best = have.includes('wasm') ? 'wasm' : 'js';

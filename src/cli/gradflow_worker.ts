@@ -3,7 +3,8 @@ import { selectBackend, type BackendChoice } from './backend.js';
 import { runJob, type Job } from './gradflow_jobs.js';
 
 /* A worker thread of `rnnkit gradflow`: runs the jobs it is sent, one at a time, and posts back the results. */
-const backend = await selectBackend((workerData as { backend: BackendChoice }).backend);
+// one kernel thread per worker: the workers themselves already take the cores
+const backend = await selectBackend((workerData as { backend: BackendChoice }).backend, 1);
 parentPort!.postMessage({ ready: backend });
 parentPort!.on('message', (m: { i: number; job: Job }) => {
   try {

@@ -3,7 +3,7 @@ import type { GradFlowSnapshot } from '../diagnostics/index.js';
 
 /** What a training run reports; each reporter shows it its own way. */
 export type TrainEvent =
-  | { event: 'start'; steps: number; fromStep: number; params: number; vocab: number; trainChars: number; valChars: number; backend: string; out: string; data: string; config: object }
+  | { event: 'start'; steps: number; fromStep: number; params: number; vocab: number; trainChars: number; valChars: number; backend: string; threads: number; out: string; data: string; config: object }
   | { event: 'step'; step: number; loss: number; gradNorm: number; clipped: boolean; lr: number; charsPerSec: number; epoch: number }
   | { event: 'val'; step: number; loss: number; bpc: number }
   | { event: 'sample'; step: number; text: string }
@@ -30,7 +30,7 @@ function describe(e: TrainEvent): string | null {
   switch (e.event) {
     case 'start':
       return `training ${e.params.toLocaleString('en-US')} parameters on ${e.data} (${e.trainChars.toLocaleString('en-US')} chars, vocabulary ${e.vocab}; ` +
-        `validation ${e.valChars.toLocaleString('en-US')} chars) with the ${e.backend} backend → ${e.out}` +
+        `validation ${e.valChars.toLocaleString('en-US')} chars) with the ${e.backend} backend${e.threads > 1 ? ` (${e.threads} threads)` : ''} → ${e.out}` +
         (e.fromStep ? `\nresuming at step ${e.fromStep}` : '');
     case 'val':
       return `step ${e.step}: validation loss ${e.loss.toFixed(4)} nats/char (${e.bpc.toFixed(3)} bits/char)`;

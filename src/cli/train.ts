@@ -22,7 +22,7 @@ interface TrainFlags {
   lr: number; optimizer: TrainConfig['optimizer']; schedule: TrainConfig['schedule']; warmup: number; weightDecay: number;
   decayEvery: number; decay: number; clip: number; steps: number; valFraction: number; valChars: number; valEvery: number;
   sampleLength: number; temperature: number; checkpointEvery: number; keep: number; seed: number; carry: boolean;
-  out: string; resume?: string; json?: boolean; backend: BackendChoice; logEvery: number; profile?: boolean; gradflowEvery: number;
+  out: string; resume?: string; json?: boolean; backend: BackendChoice; threads?: number; logEvery: number; profile?: boolean; gradflowEvery: number;
 }
 
 const d = defaultTrainConfig;
@@ -59,6 +59,7 @@ export function addTrainCommand(program: Command): void {
     .option('--out <dir>', 'run folder for checkpoints', 'runs')
     .option('--resume <checkpoint>', 'continue a run exactly where a checkpoint left it')
     .option('--backend <name>', `kernels: ${BACKEND_CHOICES.join(', ')}`, oneOf(...BACKEND_CHOICES), 'auto')
+    .option('--threads <n>', 'threads for the wasm kernels (default: the cores, at most 2)', int(1))
     .option('--json', 'print one JSON object per event instead of a progress bar')
     .option('--profile', 'time every kernel and print where the training steps spent their time')
     .option('--log-every <steps>', 'without a terminal: print a step line every N steps', int(1), 50)
@@ -67,7 +68,8 @@ export function addTrainCommand(program: Command): void {
 }
 
 async function train(f: TrainFlags, cmd: Command): Promise<void> {
-  const backend = await selectBackend(f.backend);
+  const backend = await selectBackend(f.backend, f.threads);
+  const threads = (kernels() as { threads?: number }).threads ?? 1;
   const profiler = f.profile ? profiled(kernels()) : null;
   let trainer: CharLMTrainer;
   let out = f.out;
@@ -114,7 +116,7 @@ async function train(f: TrainFlags, cmd: Command): Promise<void> {
 
   reporter.emit({
     event: 'start', steps: total, fromStep: trainer.step, params: trainer.model.numParameters(), vocab: trainer.vocab.size,
-    trainChars: trainer.streams.ids.length, valChars: trainer.valIds.length, backend, out, data: dataName, config: trainer.config,
+    trainChars: trainer.streams.ids.length, valChars: trainer.valIds.length, backend, threads, out, data: dataName, config: trainer.config,
   });
   const t0 = performance.now();
   let lastSaved = '';

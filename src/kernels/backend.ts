@@ -9,6 +9,23 @@
  */
 export type Activation = 'tanh' | 'sigmoid' | 'relu' | 'identity';
 
+/** The recurrent cells a whole-sequence kernel runs. */
+export type SequenceCell = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
+
+/**
+ * One direction of one recurrent layer over a whole sequence, time-major: gates [T, B, G·H], hs and
+ * cs [T, B, H], ghs (GRU) [T, B, 3H], hInit and cInit [B, H]. The arrays are those of the step loop in
+ * tensor/recurrence.ts, which says what each holds.
+ */
+export interface SequenceArgs {
+  kind: SequenceCell;
+  T: number; B: number; H: number;
+  reverse: boolean;
+  gates: Float32Array; wHh: Float32Array;
+  hInit: Float32Array; cInit: Float32Array | null;
+  hs: Float32Array; cs: Float32Array | null; ghs: Float32Array | null;
+}
+
 export interface Backend {
   readonly name: string;
 
@@ -88,6 +105,21 @@ export interface Backend {
    */
   gruBackward(b: number, h: number, gi: Float32Array, gh: Float32Array, hPrev: Float32Array, hNew: Float32Array,
     dh: Float32Array, dGi: Float32Array, dGh: Float32Array, dhPrev: Float32Array): void;
+
+  /**
+   * Optional: the step loop of tensor/recurrence.ts in one call, forward. bHh: the GRU's recurrent bias
+   * (the other cells have theirs added to the gates beforehand). A backend may split the batch rows
+   * over threads: they never mix inside a recurrence. Returns false, having done nothing, where it cannot
+   * take these arrays; the caller then runs the step loop.
+   */
+  recurrenceForward?(a: SequenceArgs, bHh: Float32Array | null): boolean;
+  /**
+   * Optional: the backward step loop in one call. dh (and dc), [B, H], hold ∂L/∂h_T (∂L/∂c_T) on entry
+   * and ∂L/∂h_0 (∂L/∂c_0) on return; gOut is ∂L/∂hs or null; dG (and dGh, GRU) are written for every step.
+   * Returns false, having done nothing, where it cannot take these arrays.
+   */
+  recurrenceBackward?(a: SequenceArgs, gOut: Float32Array | null, dG: Float32Array, dGh: Float32Array | null,
+    dh: Float32Array, dc: Float32Array | null): boolean;
 
   /**
    * Adam / AdamW update of one parameter in one pass: m, v are the moment buffers, step ≥ 1.

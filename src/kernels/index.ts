@@ -1,5 +1,5 @@
-export type { Backend, Activation } from './backend.js';
+export type { Backend, Activation, SequenceArgs, SequenceCell } from './backend.js';
 export { referenceBackend } from './reference/index.js';
 export { profiled, type KernelProfile, type ProfiledBackend } from './profile.js';
 export { kernels, setBackend, registerBackend, useBackend, availableBackends } from './registry.js';
-export { registerWasmBackend, createWasmBackend, type WasmBackend, type WasmBackendOptions } from './wasm/index.js';
+export { registerWasmBackend, createWasmBackend, defaultThreads, type WasmBackend, type WasmBackendOptions } from './wasm/index.js';

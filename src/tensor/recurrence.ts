@@ -1,5 +1,5 @@
 import { kernels } from '../kernels/registry.js';
-import type { Activation } from '../kernels/backend.js';
+import type { Activation, SequenceArgs, SequenceCell } from '../kernels/backend.js';
 import { Tensor, record, gradSink, shapeStr } from './tensor.js';
 
 /**
@@ -13,7 +13,7 @@ import { Tensor, record, gradSink, shapeStr } from './tensor.js';
  * The cell equations live next to the kernels that compute them: kernels/reference/{lstm,gru}.ts and,
  * for the vanilla cell h_t = f(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh), the `activate` kernel.
  */
-export type CellKind = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
+export type CellKind = SequenceCell;
 
 /** Rows of W_ih / W_hh per hidden unit: 4 gates for the LSTM, 3 for the GRU, 1 for the vanilla RNN. */
 export function gateCount(kind: CellKind): number {
@@ -88,7 +88,11 @@ export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Te
   const hPrevAt = (t: number) => (before(t) < 0 ? hInit : at(hs, before(t), BH));
   const cPrevAt = (t: number) => (before(t) < 0 ? cInit : at(cs!, before(t), BH));
 
-  for (let s = 0; s < T; s++) {
+  // A backend with whole-sequence kernels runs the loop below in one call (and may split the batch over
+  // threads); the step loop stays for the others, and for a probe, which must see every step.
+  const seq: SequenceArgs = { kind, T, B, H, reverse, gates, wHh: wHh.data, hInit, cInit: kind === 'lstm' ? cInit : null, hs, cs, ghs };
+  const whole = !probe && K.recurrenceForward?.(seq, bHh && kind === 'gru' ? bHh.data : null) === true;
+  if (!whole) for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const g = at(gates, t, BG), hPrev = hPrevAt(t), h = at(hs, t, BH);
     if (kind === 'gru') {
@@ -129,7 +133,8 @@ export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Te
     const dc = kind === 'lstm' ? K.alloc(BH) : null;
     if (dc && gcT) dc.set(gcT);
 
-    for (let s = T - 1; s >= 0; s--) {
+    const whole = !probe && K.recurrenceBackward?.(seq, gOut ?? null, dG, kind === 'gru' ? dGh : null, dh, dc) === true;
+    if (!whole) for (let s = T - 1; s >= 0; s--) {
       const t = reverse ? T - 1 - s : s;
       if (gOut) K.addScaled(dh, at(gOut, t, BH), 1, dh);
       probe?.backward?.(tag, t, dh, dc);

@@ -1,19 +1,22 @@
-import type { Activation, Backend } from '../backend.js';
+import type { Activation, Backend, SequenceArgs } from '../backend.js';
 import { referenceBackend } from '../reference/index.js';
 import { WasmHeap, type HeapOptions } from './memory.js';
 import { instantiateKernels, type KernelExports } from './module.js';
+import { ThreadPool, CONTROL_BYTES, hostCores } from './threads.js';
 
 /**
- * The WebAssembly backend: kernels compiled from asm/*.ts (AssemblyScript, 128-bit SIMD), running on one
- * thread over the heap of memory.ts.
+ * The WebAssembly backend: kernels compiled from asm/*.ts (AssemblyScript, 128-bit SIMD) over the heap
+ * of memory.ts, on the calling thread and, where memory is shared, on helper threads (threads.ts).
  *
  * Arrays that live in the heap (those from `alloc`, and their subarrays) are passed to the kernels by
  * their byte offset, without copying. Any other Float32Array or Int32Array is copied into scratch space
  * for the call and, if the kernel writes it, copied back: correct, only slower. If the heap cannot hold
  * that scratch, the call runs on the reference backend instead.
  *
- * Threads, later: the gemm kernel takes leading dimensions and its own workspace pointer, so workers
- * instantiated on the same shared memory can each take a block of rows of C with a workspace of their own.
+ * Threads: a multiply big enough to pay for the hand-over is split into blocks of rows of C (or of
+ * columns, for a short C), one per thread, each with a gemm workspace of its own; a recurrence is split
+ * into blocks of batch rows, which never meet inside it. Each element of C is still computed by one
+ * thread, in the same order of operations as without threads for the same block shape.
  */
 export interface WasmBackend extends Backend {
   /** Frees an array returned by `alloc` at once, instead of when it is garbage-collected. */
@@ -22,9 +25,34 @@ export interface WasmBackend extends Backend {
   memoryStats(): ReturnType<WasmHeap['stats']>;
   /** Whether the heap is shared memory (it grows) or a fixed non-shared reservation. */
   readonly sharedMemory: boolean;
+  /** Threads the kernels run on, the calling one included. */
+  readonly threads: number;
+  /** Stops the helper threads; the backend goes on, on one thread. */
+  stopThreads(): void;
 }
 
-export type WasmBackendOptions = HeapOptions;
+export interface WasmBackendOptions extends HeapOptions {
+  /**
+   * Threads for the kernels, the calling one included (default: the host's cores, at most 2). More than
+   * one needs shared memory and workers (Node; a cross-origin-isolated page); otherwise one is used.
+   */
+  threads?: number;
+}
+
+// The calls helpers may run, by index.
+const THREAD_FNS = ['gemm', 'recurrenceForward', 'recurrenceBackward'] as const;
+const F_GEMM = 0, F_SEQ_FWD = 1, F_SEQ_BWD = 2;
+// Work (floating-point operations) below which a call stays on one thread: the hand-over costs a few
+// microseconds while the helper spins, some 30 when it sleeps.
+const PAR_FLOPS = 4e6;
+// Smallest block of rows (or batch rows) a thread gets.
+const MIN_ROWS = 8;
+const CELL: Record<SequenceArgs['kind'], number> = { rnn_tanh: 0, rnn_relu: 1, lstm: 2, gru: 3 };
+
+/** Default thread count: the host's cores, at most 2 (the configuration that is measured). */
+export function defaultThreads(): number {
+  return Math.max(1, Math.min(2, hostCores()));
+}
 
 const ACTIVATION: Record<Activation, number> = { tanh: 0, sigmoid: 1, relu: 2, identity: 3 };
 
@@ -116,11 +144,77 @@ function checkTargets(targets: Int32Array, n: number, c: number, ignoreIndex: nu
 
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
   const { memory, shared, maxBytes } = WasmHeap.createMemory(options);
-  const X: KernelExports = await instantiateKernels(memory, shared);
+  const { module, exports: X } = await instantiateKernels(memory, shared);
   const heap = new WasmHeap(X.heapBase(), memory, shared, maxBytes, X.zero, options.softLimitMiB);
   const work = heap.scratch(X.gemmWorkspaceBytes());
   const arena = heap.scratch(ARENA);
   if (work < 0 || arena < 0) throw new Error('wasm backend: no room for the gemm workspace');
+
+  const wanted = Math.max(1, Math.floor(options.threads ?? defaultThreads()));
+  let pool: ThreadPool | null = null;
+  // per thread: its gemm workspace (the calling thread's is `work`) and the [B, H] spare of a GRU backward
+  const works = [work];
+  if (shared && wanted > 1) {
+    const controls: number[] = [];
+    for (let i = 1; i < wanted; i++) {
+      const wk = heap.scratch(X.gemmWorkspaceBytes()), ctl = heap.scratch(CONTROL_BYTES);
+      if (wk < 0 || ctl < 0) break;
+      X.zero(ctl, CONTROL_BYTES);
+      works.push(wk);
+      controls.push(ctl);
+    }
+    if (controls.length > 0) pool = await ThreadPool.start(controls.length + 1, module, memory, controls, THREAD_FNS);
+  }
+  const threads = () => (pool ? pool.size : 1);
+  const runHere = (fn: number, args: ArrayLike<number>) => {
+    const a = args as number[];
+    if (fn === F_GEMM) X.gemm(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12]);
+    else if (fn === F_SEQ_FWD) X.recurrenceForward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]);
+    else X.recurrenceBackward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19], a[20]);
+  };
+
+  /** Splits n into at most `parts` blocks of at least `min`, block sizes multiples of `unit`: [start, size][]. */
+  function blocks(n: number, parts: number, min: number, unit: number): Array<[number, number]> {
+    const p = Math.max(1, Math.min(parts, Math.floor(n / min)));
+    const size = Math.ceil(n / p / unit) * unit;
+    const out: Array<[number, number]> = [];
+    for (let s = 0; s < n; s += size) out.push([s, Math.min(size, n - s)]);
+    return out;
+  }
+
+  /** gemm on heap pointers, split over the threads when it is big enough. */
+  function gemmAt(ta: number, tb: number, m: number, n: number, k: number, pa: number, lda: number, pb: number, ldb: number,
+    pc: number, ldc: number, acc: number): void {
+    if (!pool || 2 * m * n * k < PAR_FLOPS) {
+      X.gemm(ta, tb, m, n, k, pa, lda, pb, ldb, pc, ldc, acc, work);
+      return;
+    }
+    const parts: Array<[number, number[]]> = [];
+    if (m >= 2 * MIN_ROWS) {
+      // blocks of rows of C: rows of A (columns of the stored A when transposed)
+      for (const [i0, mi] of blocks(m, pool.size, MIN_ROWS, 4)) {
+        const a = ta ? pa + i0 * 4 : pa + i0 * lda * 4;
+        parts.push([F_GEMM, [ta, tb, mi, n, k, a, lda, pb, ldb, pc + i0 * ldc * 4, ldc, acc, works[parts.length]]]);
+      }
+    } else {
+      // a short C: blocks of columns, i.e. of columns of op(B)
+      for (const [j0, nj] of blocks(n, pool.size, 4 * MIN_ROWS, 8)) {
+        const b = tb ? pb + j0 * ldb * 4 : pb + j0 * 4;
+        parts.push([F_GEMM, [ta, tb, m, nj, k, pa, lda, b, ldb, pc + j0 * 4, ldc, acc, works[parts.length]]]);
+      }
+    }
+    pool.run(parts, runHere);
+  }
+
+  const gateCount = (kind: SequenceArgs['kind']) => (kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1);
+  /** Batch blocks for a recurrence: one per thread when the per-step multiply pays for it. */
+  function seqBlocks(a: SequenceArgs): Array<[number, number]> {
+    const G = gateCount(a.kind);
+    const flops = 2 * a.T * a.B * G * a.H * a.H;
+    return !pool || flops < PAR_FLOPS ? [[0, a.B]] : blocks(a.B, pool.size, MIN_ROWS, 1);
+  }
+  const nul = (x: Arr | null) => (x ? o(x) : 0);
+  const inHeap = (...xs: Array<Arr | null>) => xs.every((x) => x === null || o(x) >= 0);
   const S = new Staging(heap, arena, ARENA);
   const ref = referenceBackend;
   const o = (x: Arr) => heap.ptrOf(x); // −1 outside the heap
@@ -146,6 +240,8 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const backend: WasmBackend = {
     name: 'wasm',
     sharedMemory: shared,
+    get threads() { return threads(); },
+    stopThreads() { pool?.stop(); pool = null; },
     alloc: (n) => heap.alloc(n),
     free: (x) => heap.free(x),
     memoryStats: () => heap.stats(),
@@ -154,7 +250,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       need(a, m * k, 'A', 'gemm'); need(b, k * n, 'B', 'gemm'); need(c, m * n, 'C', 'gemm');
       const lda = transA ? m : k, ldb = transB ? k : n;
       const pa = o(a), pb = o(b), pc = o(c);
-      if (pa >= 0 && pb >= 0 && pc >= 0) X.gemm(+transA, +transB, m, n, k, pa, lda, pb, ldb, pc, n, +accumulate, work);
+      if (pa >= 0 && pb >= 0 && pc >= 0) gemmAt(+transA, +transB, m, n, k, pa, lda, pb, ldb, pc, n, +accumulate);
       else call(() => X.gemm(+transA, +transB, m, n, k, r(a), lda, r(b), ldb, w(c), n, +accumulate, work),
         () => ref.gemm(transA, transB, m, n, k, a, b, c, accumulate));
     },
@@ -301,6 +397,42 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       if (pi >= 0 && pg >= 0 && pp >= 0 && pd >= 0 && pI >= 0 && pG >= 0 && pP >= 0) X.gruBackward(b, hd, pi, pg, pp, pd, pI, pG, pP);
       else call(() => X.gruBackward(b, hd, r(gi), r(gh), r(hPrev), r(dh), w(dGi), w(dGh), w(dhPrev)),
         () => ref.gruBackward(b, hd, gi, gh, hPrev, hNew, dh, dGi, dGh, dhPrev));
+    },
+
+    recurrenceForward(a, bHh) {
+      const { T, B, H } = a, G = gateCount(a.kind);
+      need(a.gates, T * B * G * H, 'gates', 'recurrenceForward'); need(a.hs, T * B * H, 'hs', 'recurrenceForward');
+      need(a.wHh, G * H * H, 'W_hh', 'recurrenceForward'); need(a.hInit, B * H, 'h0', 'recurrenceForward');
+      if (a.cs) need(a.cs, T * B * H, 'cs', 'recurrenceForward');
+      if (a.cInit) need(a.cInit, B * H, 'c0', 'recurrenceForward');
+      if (a.ghs) need(a.ghs, T * B * G * H, 'ghs', 'recurrenceForward');
+      if (!inHeap(a.gates, a.wHh, bHh, a.hInit, a.cInit, a.hs, a.cs, a.ghs)) return false;
+      const parts = seqBlocks(a).map(([b0, nb], i) => [F_SEQ_FWD, [CELL[a.kind], T, B, H, b0, nb, +a.reverse,
+        o(a.gates), o(a.wHh), nul(bHh), o(a.hInit), nul(a.cInit), o(a.hs), nul(a.cs), nul(a.ghs), works[i]]] as [number, number[]]);
+      if (parts.length === 1) runHere(parts[0][0], parts[0][1]);
+      else pool!.run(parts, runHere);
+      return true;
+    },
+
+    recurrenceBackward(a, gOut, dG, dGh, dh, dc) {
+      const { T, B, H } = a, G = gateCount(a.kind);
+      need(dG, T * B * G * H, 'dG', 'recurrenceBackward'); need(dh, B * H, 'dh', 'recurrenceBackward');
+      if (gOut) need(gOut, T * B * H, 'gOut', 'recurrenceBackward');
+      if (dGh) need(dGh, T * B * G * H, 'dGh', 'recurrenceBackward');
+      if (dc) need(dc, B * H, 'dc', 'recurrenceBackward');
+      if (!inHeap(a.gates, a.wHh, a.hInit, a.cInit, a.hs, a.cs, a.ghs, gOut, dG, dGh, dh, dc)) return false;
+      const spare = a.kind === 'gru' ? heap.alloc(B * H) : null;
+      const wT = heap.alloc(G * H * H);
+      if ((spare && o(spare) < 0) || o(wT) < 0) return false;
+      X.transpose(o(a.wHh), G * H, H, o(wT));
+      const parts = seqBlocks(a).map(([b0, nb], i) => [F_SEQ_BWD, [CELL[a.kind], T, B, H, b0, nb, +a.reverse,
+        o(a.gates), o(wT), o(a.hInit), nul(a.cInit), o(a.hs), nul(a.cs), nul(a.ghs), nul(gOut),
+        o(dG), nul(dGh), o(dh), nul(dc), nul(spare), works[i]]] as [number, number[]]);
+      if (parts.length === 1) runHere(parts[0][0], parts[0][1]);
+      else pool!.run(parts, runHere);
+      if (spare) heap.free(spare);
+      heap.free(wT);
+      return true;
     },
 
     adamStep(param, grad, m, v, opt) {

@@ -4,6 +4,7 @@ import { kernelsWasmBase64 } from './kernels.wasm.js';
 export interface KernelExports {
   heapBase(): number;
   zero(ptr: number, bytes: number): void;
+  transpose(src: number, rows: number, cols: number, dst: number): void;
   gemmWorkspaceBytes(): number;
   gemm(transA: number, transB: number, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number,
     c: number, ldc: number, accumulate: number, work: number): void;
@@ -25,6 +26,11 @@ export interface KernelExports {
   lstmBackward(b: number, h: number, gates: number, cPrev: number, c: number, dh: number, dc: number, dGates: number): void;
   gruForward(b: number, h: number, gi: number, gh: number, hPrev: number, hOut: number): void;
   gruBackward(b: number, h: number, gi: number, gh: number, hPrev: number, dh: number, dGi: number, dGh: number, dhPrev: number): void;
+  recurrenceForward(kind: number, T: number, B: number, H: number, b0: number, nb: number, reverse: number,
+    gates: number, wHh: number, bHh: number, hInit: number, cInit: number, hs: number, cs: number, ghs: number, work: number): void;
+  recurrenceBackward(kind: number, T: number, B: number, H: number, b0: number, nb: number, reverse: number,
+    gates: number, wT: number, hInit: number, cInit: number, hs: number, cs: number, ghs: number, gOut: number,
+    dG: number, dGh: number, dh: number, dc: number, spare: number, work: number): void;
   adamStep(param: number, grad: number, m: number, v: number, n: number, beta1: number, b1c: number, beta2: number, b2c: number,
     stepSize: number, bc2Sqrt: number, eps: number, decay: number, l2: number, decoupled: number): void;
 }
@@ -87,10 +93,11 @@ function skipLimits(bytes: Uint8Array, p: number): number {
   return p;
 }
 
-/** Instantiates the kernels on `memory`. */
-export async function instantiateKernels(memory: WebAssembly.Memory, shared: boolean): Promise<KernelExports> {
+/** Compiles the kernels and instantiates them on `memory`; the module is kept for helper threads. */
+export async function instantiateKernels(memory: WebAssembly.Memory, shared: boolean): Promise<{ module: WebAssembly.Module; exports: KernelExports }> {
   let bytes = decodeBase64(kernelsWasmBase64);
   if (!shared) bytes = withUnsharedMemoryImport(bytes);
-  const { instance } = await WebAssembly.instantiate(bytes, { env: { memory, log: Math.log } });
-  return instance.exports as unknown as KernelExports;
+  const module = await WebAssembly.compile(bytes);
+  const instance = await WebAssembly.instantiate(module, { env: { memory, log: Math.log } });
+  return { module, exports: instance.exports as unknown as KernelExports };
 }

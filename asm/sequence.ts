@@ -1,0 +1,108 @@
+// The time loop of one recurrent layer (one direction) in a single call, over a block of batch rows
+// [b0, b0 + nb). The rows of a batch never mix inside a recurrence, so two threads can each run the whole
+// sequence on their own block with no synchronisation per step; and one call per sequence instead of
+// three per step removes the JavaScript ↔ WebAssembly traffic from the loop.
+//
+// Layouts are those of src/tensor/recurrence.ts: time-major, gates [T, B, G·H] (pre-activations in,
+// activations out), hs and cs [T, B, H], ghs (GRU: the recurrent half h_{t−1} W_hhᵀ + b_hh) [T, B, 3H].
+// The step math is that of the step kernels (lstm.ts, gru.ts, elementwise.ts), which these loops call.
+import { gemm } from './gemm';
+import { lstmForward, lstmBackward } from './lstm';
+import { gruForward, gruBackward } from './gru';
+import { activate, activateBackward, addScaled } from './elementwise';
+import { copy, zero } from './memory';
+
+const RNN_TANH: i32 = 0;
+const RNN_RELU: i32 = 1;
+const LSTM: i32 = 2;
+const GRU: i32 = 3;
+
+// activation codes of elementwise.ts
+const TANH: i32 = 0;
+const RELU: i32 = 2;
+
+// @ts-ignore: decorator
+@inline
+function gatesOf(kind: i32): i32 {
+  return kind == LSTM ? 4 : kind == GRU ? 3 : 1;
+}
+
+// Byte address of rows [b0, …) of time step t in a [T, B, w] buffer.
+// @ts-ignore: decorator
+@inline
+function at(buf: usize, t: i32, B: i32, b0: i32, w: i32): usize {
+  return buf + (<usize>t * <usize>B + <usize>b0) * <usize>w * 4;
+}
+
+/**
+ * Forward over all T steps for batch rows [b0, b0+nb). reverse: process t = T−1 … 0. bHh: the GRU's
+ * recurrent bias (0 = none; the other cells have it added to the gates beforehand). hInit, cInit: [B, H].
+ * work: gemmWorkspaceBytes() of scratch for this thread alone.
+ */
+export function recurrenceForward(kind: i32, T: i32, B: i32, H: i32, b0: i32, nb: i32, reverse: i32,
+  gates: usize, wHh: usize, bHh: usize, hInit: usize, cInit: usize, hs: usize, cs: usize, ghs: usize, work: usize): void {
+  const G = gatesOf(kind), GH = G * H;
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    const tp = reverse ? t + 1 : t - 1;
+    const first = s == 0;
+    const g = at(gates, t, B, b0, GH), h = at(hs, t, B, b0, H);
+    const hPrev = first ? hInit + <usize>b0 * <usize>H * 4 : at(hs, tp, B, b0, H);
+    if (kind == GRU) {
+      const gh = at(ghs, t, B, b0, GH);
+      for (let r = 0; r < nb; r++) {
+        const row = gh + <usize>r * <usize>GH * 4;
+        if (bHh) copy(row, bHh, <usize>GH * 4);
+        else zero(row, <usize>GH * 4);
+      }
+      gemm(0, 1, nb, GH, H, hPrev, H, wHh, H, gh, GH, 1, work);
+      gruForward(nb, H, g, gh, hPrev, h);
+    } else {
+      gemm(0, 1, nb, GH, H, hPrev, H, wHh, H, g, GH, 1, work);
+      if (kind == LSTM) {
+        const cPrev = first ? cInit + <usize>b0 * <usize>H * 4 : at(cs, tp, B, b0, H);
+        lstmForward(nb, H, g, cPrev, at(cs, t, B, b0, H), h);
+      } else {
+        activate(kind == RNN_RELU ? RELU : TANH, g, h, nb * H);
+      }
+    }
+  }
+}
+
+/**
+ * Backward over all T steps for batch rows [b0, b0+nb), in reverse processing order. On entry dh (and
+ * dc for the LSTM), [B, H], hold ∂L/∂h_T (∂L/∂c_T) from after the sequence; on return ∂L/∂h_0 (∂L/∂c_0).
+ * gOut: ∂L/∂output [T, B, H] or 0. dG: ∂L/∂gates [T, B, G·H] written; dGh (GRU): ∂L/∂(recurrent half)
+ * [T, B, 3H] written. spare: [B, H] scratch (GRU). wT: W_hhᵀ, [H, G·H]: with it the per-step product
+ * dG_t·W_hh takes the unpacked dot-product path of gemm, instead of packing all of W_hh at every step.
+ */
+export function recurrenceBackward(kind: i32, T: i32, B: i32, H: i32, b0: i32, nb: i32, reverse: i32,
+  gates: usize, wT: usize, hInit: usize, cInit: usize, hs: usize, cs: usize, ghs: usize, gOut: usize,
+  dG: usize, dGh: usize, dh: usize, dc: usize, spare: usize, work: usize): void {
+  const G = gatesOf(kind), GH = G * H, n = nb * H;
+  const off = <usize>b0 * <usize>H * 4;
+  let d = dh + off, other = spare + off;
+  for (let s = T - 1; s >= 0; s--) {
+    const t = reverse ? T - 1 - s : s;
+    const tp = reverse ? t + 1 : t - 1;
+    const first = s == 0;
+    if (gOut) addScaled(d, at(gOut, t, B, b0, H), 1, d, n);
+    const g = at(gates, t, B, b0, GH), dg = at(dG, t, B, b0, GH);
+    const hPrev = first ? hInit + off : at(hs, tp, B, b0, H);
+    if (kind == GRU) {
+      const dgh = at(dGh, t, B, b0, GH);
+      gruBackward(nb, H, g, at(ghs, t, B, b0, GH), hPrev, d, dg, dgh, other);
+      gemm(0, 1, nb, H, GH, dgh, GH, wT, GH, other, H, 1, work);
+      const x = d; d = other; other = x;
+    } else {
+      if (kind == LSTM) {
+        const cPrev = first ? cInit + off : at(cs, tp, B, b0, H);
+        lstmBackward(nb, H, g, cPrev, at(cs, t, B, b0, H), d, dc + off, dg);
+      } else {
+        activateBackward(kind == RNN_RELU ? RELU : TANH, at(hs, t, B, b0, H), d, dg, n, 0);
+      }
+      gemm(0, 1, nb, H, GH, dg, GH, wT, GH, d, H, 0, work);
+    }
+  }
+  if (d != dh + off) copy(dh + off, d, <usize>n * 4);
+}

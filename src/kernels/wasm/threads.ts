@@ -1,0 +1,224 @@
+/**
+ * Helper threads for the WebAssembly kernels: each helper instantiates the same module on the same
+ * shared memory and runs kernel calls that the main thread posts to it, so a big multiply or a batch
+ * of recurrent rows can be split in parts that run at once.
+ *
+ * Posting a call: the arguments go into a small control block inside the shared memory and the job
+ * counter is bumped; the helper, spinning on that counter for a while after each job (waking a sleeping
+ * thread with Atomics.notify costs some 30 µs, as much as a small multiply), starts at once. Only after
+ * SPIN_MS without work does it sleep in Atomics.wait. The main thread waits for the parts the same way.
+ *
+ * Helpers are plain workers started from source text (a Blob URL in a browser, `eval` in Node), so no
+ * file path or bundler rule has to resolve; they are told the module and the memory in their first
+ * message. In Node they do not keep the process alive.
+ */
+
+/** Control block layout, Int32 slots: [job, done, fn, argc, error], then Float64 arguments. */
+const JOB = 0, DONE = 1, FN = 2, ARGC = 3, ERROR = 4;
+const ARGS_OFFSET = 32;
+const MAX_ARGS = 24;
+export const CONTROL_BYTES = ARGS_OFFSET + MAX_ARGS * 8;
+
+// How long an idle helper keeps spinning before it sleeps, ms. Long enough to bridge the gaps between
+// the kernels of one training step, short enough not to burn a core while a program does other work.
+const SPIN_MS = 2;
+
+// The helper's code. It runs in a bare worker, so it is plain JavaScript with no imports.
+const HELPER = `(init, post) => {
+  const { module, memory, controls, index, names, spinMs } = init;
+  const X = new WebAssembly.Instance(module, { env: { memory, log: Math.log } }).exports;
+  const fns = names.map((n) => X[n]);
+  const i32 = new Int32Array(memory.buffer, controls[index], ${ARGS_OFFSET / 4});
+  const f64 = new Float64Array(memory.buffer, controls[index] + ${ARGS_OFFSET}, ${MAX_ARGS});
+  const args = [];
+  post('ready');
+  let seen = 0;
+  for (;;) {
+    let job = Atomics.load(i32, ${JOB});
+    if (job === seen) {
+      const until = performance.now() + spinMs;
+      while ((job = Atomics.load(i32, ${JOB})) === seen && performance.now() < until);
+      while ((job = Atomics.load(i32, ${JOB})) === seen) Atomics.wait(i32, ${JOB}, seen);
+    }
+    seen = job;
+    const fn = i32[${FN}];
+    if (fn < 0) return;
+    args.length = i32[${ARGC}];
+    for (let i = 0; i < args.length; i++) args[i] = f64[i];
+    try {
+      fns[fn](...args);
+      i32[${ERROR}] = 0;
+    } catch (e) {
+      i32[${ERROR}] = 1;
+    }
+    Atomics.store(i32, ${DONE}, job);
+    Atomics.notify(i32, ${DONE});
+  }
+}`;
+
+/** What a helper needs to start: the compiled kernels, the shared memory, its control block. */
+export interface HelperInit {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  controls: number[];
+  index: number;
+  names: string[];
+  spinMs: number;
+}
+
+/** A started worker of the host: browser Worker or Node worker_threads. */
+interface HostWorker {
+  post(msg: HelperInit): void;
+  onFirstMessage(f: (m: unknown) => void, fail: (e: unknown) => void): void;
+  terminate(): void;
+}
+
+type NodeWorkerCtor = new (code: string, opts: { eval: true }) => {
+  postMessage(m: unknown): void; once(ev: string, f: (x: unknown) => void): void; unref(): void; terminate(): Promise<number>;
+};
+
+/** Node: worker_threads, reached without an import statement so that the library still bundles for browsers. */
+function nodeWorkerCtor(): NodeWorkerCtor | null {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const mod = proc?.getBuiltinModule?.('node:worker_threads') as { Worker?: NodeWorkerCtor; isMainThread?: boolean } | undefined;
+  return mod?.Worker ?? null;
+}
+
+function startHostWorker(): HostWorker | null {
+  const NodeWorker = nodeWorkerCtor();
+  if (NodeWorker) {
+    const w = new NodeWorker(
+      // the worker runs as CommonJS or as a module, as the parent's --input-type says: no require, no import
+      `const { parentPort } = process.getBuiltinModule('node:worker_threads');\nparentPort.once('message', (init) => (${HELPER})(init, (m) => parentPort.postMessage(m)));`,
+      { eval: true });
+    w.unref(); // a helper never keeps Node running
+    return {
+      post: (m) => w.postMessage(m),
+      onFirstMessage: (f, fail) => { w.once('message', f); w.once('error', fail); },
+      terminate: () => void w.terminate(),
+    };
+  }
+  const g = globalThis as { Worker?: typeof Worker; Blob?: typeof Blob; URL?: typeof URL };
+  if (!g.Worker || !g.Blob || !g.URL) return null;
+  const url = g.URL.createObjectURL(new g.Blob([`self.onmessage = (e) => (${HELPER})(e.data, (m) => self.postMessage(m));`], { type: 'text/javascript' }));
+  const w = new g.Worker(url);
+  return {
+    post: (m) => w.postMessage(m),
+    onFirstMessage: (f, fail) => {
+      w.onmessage = (e) => { g.URL!.revokeObjectURL(url); f(e.data); };
+      w.onerror = (e) => fail(e);
+    },
+    terminate: () => w.terminate(),
+  };
+}
+
+/** Cores the host reports, or 1 if it says nothing. */
+export function hostCores(): number {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const os = proc?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
+  return os?.availableParallelism?.() ?? 1;
+}
+
+/** Whether this host can block a thread on Atomics.wait (a browser's main thread cannot). */
+function canWait(): boolean {
+  const g = globalThis as { document?: unknown };
+  return g.document === undefined;
+}
+
+class Helper {
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  private job = 0;
+
+  constructor(memory: WebAssembly.Memory, readonly control: number, readonly worker: HostWorker) {
+    this.i32 = new Int32Array(memory.buffer, control, ARGS_OFFSET / 4);
+    this.f64 = new Float64Array(memory.buffer, control + ARGS_OFFSET, MAX_ARGS);
+  }
+
+  post(fn: number, args: ArrayLike<number>): void {
+    if (args.length > MAX_ARGS) throw new Error(`thread pool: ${args.length} arguments, at most ${MAX_ARGS}`);
+    for (let i = 0; i < args.length; i++) this.f64[i] = args[i];
+    this.i32[FN] = fn;
+    this.i32[ARGC] = args.length;
+    Atomics.store(this.i32, JOB, ++this.job);
+    Atomics.notify(this.i32, JOB);
+  }
+
+  wait(blocking: boolean): void {
+    let spins = 0;
+    while (Atomics.load(this.i32, DONE) !== this.job) {
+      if (blocking && ++spins > 4096) Atomics.wait(this.i32, DONE, Atomics.load(this.i32, DONE), 1);
+    }
+    if (this.i32[ERROR]) throw new Error('wasm thread pool: a kernel failed on a helper thread');
+  }
+
+  stop(): void {
+    this.i32[FN] = -1;
+    Atomics.store(this.i32, JOB, ++this.job);
+    Atomics.notify(this.i32, JOB);
+    this.worker.terminate();
+  }
+}
+
+/** A main thread and `size − 1` helpers that run kernel calls by name. */
+export class ThreadPool {
+  private readonly blocking = canWait();
+  private stopped = false;
+
+  private constructor(private readonly helpers: Helper[], readonly names: readonly string[]) {}
+
+  /** Threads in all, the calling one included. */
+  get size(): number {
+    return this.helpers.length + 1;
+  }
+
+  /**
+   * Starts `threads − 1` helpers on `memory` (shared) running `module`, each with its control block
+   * (CONTROL_BYTES, 8-byte aligned, from `controls`). Null where the host has no workers.
+   */
+  static async start(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, controls: number[],
+    names: readonly string[]): Promise<ThreadPool | null> {
+    const bad = controls.find((c) => c % 8 !== 0);
+    if (bad !== undefined) throw new Error(`thread pool: control block at ${bad}, not 8-byte aligned`);
+    const helpers: Helper[] = [];
+    try {
+      for (let index = 0; index < threads - 1; index++) {
+        const worker = startHostWorker();
+        if (!worker) break;
+        const ready = new Promise<void>((resolve, reject) => worker.onFirstMessage(() => resolve(), reject));
+        worker.post({ module, memory, controls, index, names: [...names], spinMs: SPIN_MS });
+        await ready;
+        helpers.push(new Helper(memory, controls[index], worker));
+      }
+    } catch {
+      for (const h of helpers) h.stop();
+      return null;
+    }
+    return helpers.length > 0 ? new ThreadPool(helpers, names) : null;
+  }
+
+  /**
+   * Runs parts[0] on this thread and parts[1…] on helpers, and returns when all are done. Each part
+   * is [function index in `names`, arguments]; parts.length ≤ size.
+   */
+  run(parts: ReadonlyArray<readonly [fn: number, args: ArrayLike<number>]>, here: (fn: number, args: ArrayLike<number>) => void): void {
+    if (this.stopped) throw new Error('wasm thread pool: stopped');
+    for (let i = 1; i < parts.length; i++) this.helpers[i - 1].post(parts[i][0], parts[i][1]);
+    let error: unknown = null;
+    try {
+      here(parts[0][0], parts[0][1]);
+    } catch (e) {
+      error = e;
+    }
+    for (let i = 1; i < parts.length; i++) this.helpers[i - 1].wait(this.blocking);
+    if (error) throw error;
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const h of this.helpers) h.stop();
+  }
+}

@@ -1,0 +1,127 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import type { Backend } from '../../src/kernels/backend.js';
+import { referenceBackend as R } from '../../src/kernels/reference/index.js';
+import { setBackend } from '../../src/kernels/registry.js';
+import { createWasmBackend } from '../../src/kernels/wasm/index.js';
+import { ThreadPool, CONTROL_BYTES } from '../../src/kernels/wasm/threads.js';
+import { instantiateKernels } from '../../src/kernels/wasm/module.js';
+import { Tensor, recurrence, sum, mul, add, type CellKind } from '../../src/tensor/index.js';
+import { ROOT } from '../helpers/cli.js';
+
+// The WebAssembly kernels split over two threads: big multiplies by blocks of rows (or columns) of C,
+// recurrences by blocks of batch rows. The sizes here are above the size at which the backend splits.
+
+const ONE = await createWasmBackend({ threads: 1 });
+const TWO = await createWasmBackend({ threads: 2 });
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+const rand = (n: number, r: () => number, scale = 1) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
+
+test('a backend asked for two threads runs two (Node has workers and shared memory)', () => {
+  assert.equal(ONE.threads, 1);
+  assert.equal(TWO.threads, 2);
+});
+
+test('gemm split over two threads: same bits as one thread, and the reference within float32 rounding', () => {
+  const r = rng(3);
+  // split by rows (m ≥ 16), by columns (m < 16), odd sizes that leave a short last block
+  const shapes: [number, number, number][] = [[300, 200, 100], [257, 129, 130], [8, 3000, 400], [3, 2051, 700], [90, 256, 2048]];
+  for (const [m, n, k] of shapes) for (const ta of [false, true]) for (const tb of [false, true]) for (const acc of [false, true]) {
+    const a = rand(m * k, r), b = rand(k * n, r), c0 = rand(m * n, r);
+    const run = (K: Backend) => {
+      const A = K.alloc(a.length), B = K.alloc(b.length), C = K.alloc(c0.length);
+      A.set(a); B.set(b); C.set(c0);
+      K.gemm(ta, tb, m, n, k, A, B, C, acc);
+      return Float32Array.from(C);
+    };
+    const one = run(ONE), two = run(TWO), want = c0.slice();
+    R.gemm(ta, tb, m, n, k, a, b, want, acc);
+    const what = `${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} ${m}×${n}×${k} acc=${acc}`;
+    for (let i = 0; i < want.length; i++) {
+      if (Math.abs(two[i] - want[i]) > 1e-5 * (Math.sqrt(k) + Math.abs(want[i]))) assert.fail(`${what}: C[${i}] = ${two[i]}, reference ${want[i]}`);
+    }
+    // a row block of C is computed the same way whichever thread takes it, unless the block is small
+    // enough for another path of the kernel (m ≤ 64 with B transposed; m < 16 otherwise)
+    const rowsSplit = m >= 16, samePath = tb ? m / 2 > 64 || m <= 64 : m / 2 >= 16 || m < 16;
+    if (rowsSplit && samePath) assert.deepEqual(two, one, `${what}: two threads changed bits`);
+  }
+});
+
+test('the fused recurrence over two threads: the same bits as one thread, and the reference', () => {
+  const r = rng(5);
+  for (const kind of ['lstm', 'gru', 'rnn_tanh', 'rnn_relu'] as CellKind[]) for (const reverse of [false, true]) {
+    const T = 12, B = 24, H = kind.startsWith('rnn') ? 96 : 64, G = kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;
+    const xw = rand(T * B * G * H, r), h0 = rand(B * H, r), c0 = rand(B * H, r), wHh = rand(G * H * H, r, 0.2), bHh = rand(G * H, r);
+    const P = rand(T * B * H, r);
+    const run = (K: Backend) => {
+      setBackend(K);
+      try {
+        const t = (d: Float32Array, shape: number[], grad = true) => { const x = Tensor.zeros(shape, grad); x.data.set(d); return x; };
+        const ins = { xw: t(xw, [T, B, G * H]), h0: t(h0, [B, H]), c0: kind === 'lstm' ? t(c0, [B, H]) : null, w: t(wHh, [G * H, H]), b: t(bHh, [G * H]) };
+        const res = recurrence(kind, ins.xw, ins.h0, ins.c0, ins.w, ins.b, { reverse });
+        let loss = add(sum(mul(res.output, t(P, [T, B, H], false))), sum(res.h));
+        if (res.c) loss = add(loss, sum(res.c));
+        loss.backward();
+        return [res.output.data, res.h.data, ins.xw.grad!.data, ins.h0.grad!.data, ins.w.grad!.data, ins.b.grad!.data,
+          ...(ins.c0 ? [ins.c0.grad!.data] : [])].map((d) => Float32Array.from(d));
+      } finally {
+        setBackend(R);
+      }
+    };
+    const want = run(R), one = run(ONE), two = run(TWO);
+    two.forEach((g, i) => {
+      assert.deepEqual(g, one[i], `${kind} reverse=${reverse} result ${i}: two threads changed bits`);
+      const scale = want[i].reduce((s, v) => Math.max(s, Math.abs(v)), 1);
+      for (let j = 0; j < g.length; j++) {
+        if (!(Math.abs(g[j] - want[i][j]) <= 1e-5 * scale)) assert.fail(`${kind} reverse=${reverse} result ${i}[${j}]: ${g[j]}, reference ${want[i][j]}`);
+      }
+    });
+  }
+});
+
+test('a kernel that fails on a helper thread raises an error on the calling thread, and does not hang', async () => {
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: 1024, shared: true });
+  const { module, exports: X } = await instantiateKernels(memory, true);
+  const ctl = (X.heapBase() + 64) & ~63;
+  const pool = await ThreadPool.start(2, module, memory, [ctl], ['gemm']);
+  assert.ok(pool);
+  try {
+    X.zero(ctl, CONTROL_BYTES);
+    const far = 2 ** 31; // beyond the memory: the helper's kernel traps
+    assert.throws(() => pool.run([[0, [0, 0, 1, 1, 1, 0, 1, 0, 1, 0, 1, 0, 0]], [0, [0, 0, 4, 4, 4, far, 4, far, 4, far, 4, 0, far]]], () => {}),
+      /failed on a helper thread/);
+  } finally {
+    pool.stop();
+  }
+});
+
+test('after stopThreads the backend goes on, on one thread', async () => {
+  const K = await createWasmBackend({ threads: 2 });
+  K.stopThreads();
+  assert.equal(K.threads, 1);
+  const m = 200, n = 200, k = 200;
+  const A = K.alloc(m * k).fill(1), B = K.alloc(k * n).fill(2), C = K.alloc(m * n);
+  K.gemm(false, false, m, n, k, A, B, C, false);
+  assert.ok(C.every((v) => v === 400));
+});
+
+test('helper threads do not keep a Node process alive', () => {
+  const code = `import { createWasmBackend } from './src/kernels/wasm/index.ts';
+const K = await createWasmBackend({ threads: 2 });
+const A = K.alloc(512 * 512), C = K.alloc(512 * 512);
+K.gemm(false, false, 512, 512, 512, A, A, C, false);
+console.log('threads', K.threads);`;
+  const t0 = performance.now();
+  const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(res.status, 0, res.stderr);
+  assert.match(res.stdout, /threads 2/);
+  assert.ok(performance.now() - t0 < 30_000);
+});
