@@ -53,7 +53,7 @@ interface Options {
 function parseOptions(argv: string[]): Options {
   const o: Options = {
     quick: false, only: [...PEERS], cells: [], out: BENCH, backends: ['wasm', 'js'], chars: 1_000_000,
-    speedSteps: 23, lossSteps: 200, warmup: 3, slowSteps: 2, slowWarmup: 1, genLength: 500, genRuns: 5, gemm: true,
+    speedSteps: 23, lossSteps: 200, warmup: 3, slowSteps: 2, slowWarmup: 1, genLength: 500, genRuns: 9, gemm: true,
   };
   let cells = DEFAULT_CELLS, steps: number | null = null;
   const int = (flag: string, v: string | undefined, min: number) => {

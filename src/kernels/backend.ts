@@ -29,8 +29,12 @@ export interface SequenceArgs {
 export interface Backend {
   readonly name: string;
 
-  /** A zero-filled buffer of n floats that this backend's kernels can use without copying. */
-  alloc(n: number): Float32Array;
+  /**
+   * A zero-filled buffer of n floats that this backend's kernels can use without copying. With
+   * `uninitialized` the contents may be anything (the caller writes every element before reading one):
+   * a backend that reuses memory may then skip the zero-fill.
+   */
+  alloc(n: number, uninitialized?: boolean): Float32Array;
 
   /**
    * C (+)= op(A) · op(B), with op(A) m×k and op(B) k×n. When transA, A is stored k×m; when transB, B is

@@ -74,9 +74,10 @@ export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Te
   const K = kernels();
   const act: Activation = kind === 'rnn_relu' ? 'relu' : 'tanh';
   const gates = xw.data; // becomes the activations, saved for backward
-  const hs = K.alloc(T * BH);
-  const cs = kind === 'lstm' ? K.alloc(T * BH) : null;
-  const ghs = kind === 'gru' ? K.alloc(T * BG) : null;
+  // written in full at every step (uninitialized: no zero-fill of megabytes per call)
+  const hs = K.alloc(T * BH, true);
+  const cs = kind === 'lstm' ? K.alloc(T * BH, true) : null;
+  const ghs = kind === 'gru' ? K.alloc(T * BG, true) : null;
   const zeros = !h0 || (kind === 'lstm' && !c0) ? K.alloc(BH) : null;
   const hInit = h0 ? h0.data : zeros!;
   const cInit = c0 ? c0.data : zeros!;
@@ -123,10 +124,12 @@ export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Te
   record(kind, [xw, h0, c0, wHh, bHh], outputs, saved, ([gOut, ghT, gcT]) => {
     const K = kernels();
     const fresh = xw.grad === null;
+    // a fresh gradient of xw is written in full below, so it needs no zero-fill
+    if (fresh && xw.requiresGrad) xw.grad = Tensor.empty(xw.shape);
     const sinkXw = gradSink(xw);
     // ∂L/∂gates for every step; written straight into xw's gradient when nothing is there yet
-    const dG = sinkXw && fresh ? sinkXw : K.alloc(T * BG);
-    const dGh = kind === 'gru' ? K.alloc(T * BG) : dG;
+    const dG = sinkXw && fresh ? sinkXw : K.alloc(T * BG, true);
+    const dGh = kind === 'gru' ? K.alloc(T * BG, true) : dG;
     let dh = K.alloc(BH);
     let spare = kind === 'gru' ? K.alloc(BH) : null;
     if (ghT) dh.set(ghT);

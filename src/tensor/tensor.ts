@@ -70,6 +70,11 @@ export class Tensor {
     this.requiresGrad = requiresGrad;
   }
 
+  /** A tensor whose contents are unspecified: for an op's output that the op writes in full. */
+  static empty(shape: Shape): Tensor {
+    return new Tensor(kernels().alloc(shapeSize(shape), true), shape);
+  }
+
   static zeros(shape: Shape, requiresGrad = false): Tensor {
     return new Tensor(kernels().alloc(shapeSize(shape)), shape, requiresGrad);
   }

@@ -1,5 +1,6 @@
 import { noGrad, defaultGenerator, type Generator } from '../tensor/index.js';
-import type { CharLM, CharLMState } from './char_lm.js';
+import type { CharLM } from './char_lm.js';
+import { CharLMStepper } from './stepper.js';
 import { CharVocab, showChars } from './vocab.js';
 
 export interface SampleOptions {
@@ -33,20 +34,19 @@ export function sampleText(model: CharLM, vocab: CharVocab, o: SampleOptions): s
     return noGrad(() => {
       // with no prime, start from a newline (a natural beginning) or else a random character
       const start = prime.length ? vocab.encode(prime) : Int32Array.of(vocab.has('\n') ? vocab.encode('\n')[0] : rng.int(vocab.size));
-      let r = model.forward(start, [start.length, 1], null);
-      let state: CharLMState = r.state;
+      // the prime in one pass through the model, then one character at a time on the stepper
+      const r = model.forward(start, [start.length, 1], null);
       let logits = r.logits.data.subarray((start.length - 1) * vocab.size);
+      const stepper = new CharLMStepper(model);
+      stepper.setState(r.state);
       let out = '';
-      const next = new Int32Array(1);
       for (let i = 0; i < o.length; i++) {
-        next[0] = pick(logits, o, rng);
-        const ch = vocab.chars[next[0]];
+        const next = pick(logits, o, rng);
+        const ch = vocab.chars[next];
         out += ch;
         o.onChar?.(ch);
         if (i === o.length - 1) break;
-        r = model.forward(next, [1, 1], state);
-        state = r.state;
-        logits = r.logits.data;
+        logits = stepper.step(next);
       }
       return out;
     });
@@ -62,6 +62,9 @@ export function checkSampleOptions(o: SampleOptions): void {
   if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) throw new Error(`top-p must be in (0, 1], got ${o.topP}`);
 }
 
+// pick()'s probabilities, reused: generation calls it once per character
+let probs = new Float64Array(0);
+
 /** Picks the next id from one row of logits under the options' temperature, top-k and top-p. */
 export function pick(logits: Float32Array, o: Pick<SampleOptions, 'temperature' | 'topK' | 'topP' | 'greedy'>, rng: Generator): number {
   const V = logits.length;
@@ -72,8 +75,9 @@ export function pick(logits: Float32Array, o: Pick<SampleOptions, 'temperature' 
   }
   const temp = o.temperature ?? 1;
   let max = -Infinity;
-  for (let j = 0; j < V; j++) max = Math.max(max, logits[j]);
-  const p = new Float64Array(V);
+  for (let j = 0; j < V; j++) if (logits[j] > max) max = logits[j];
+  if (probs.length < V) probs = new Float64Array(V);
+  const p = probs;
   let z = 0;
   for (let j = 0; j < V; j++) z += p[j] = Math.exp((logits[j] - max) / temp);
   for (let j = 0; j < V; j++) p[j] /= z;

@@ -242,7 +242,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     sharedMemory: shared,
     get threads() { return threads(); },
     stopThreads() { pool?.stop(); pool = null; },
-    alloc: (n) => heap.alloc(n),
+    alloc: (n, uninitialized) => heap.alloc(n, !uninitialized),
     free: (x) => heap.free(x),
     memoryStats: () => heap.stats(),
 

@@ -165,8 +165,8 @@ export class WasmHeap {
     return true;
   }
 
-  /** n zero-filled floats in the heap, freed when the view is collected (or by free()). */
-  alloc(n: number): Float32Array {
+  /** n zero-filled floats in the heap (any contents with !zero), freed when the view is collected (or by free()). */
+  alloc(n: number, zero = true): Float32Array {
     if (n === 0) return new Float32Array(0);
     let off = this.allocateUnder(this.softLimit, n * 4);
     if (off < 0 && this.raiseSoftLimit()) off = this.allocateUnder(this.softLimit, n * 4);
@@ -182,7 +182,7 @@ export class WasmHeap {
     const fresh = this.allocator.fresh;
     const v = new HeapView(this.f32.buffer, off, n);
     v.ptr = off;
-    if (!fresh) this.zero(off, n * 4);
+    if (!fresh && zero) this.zero(off, n * 4);
     this.registry.register(v, off, v);
     this.sinceBallast += n * 4;
     if (this.sinceBallast >= BALLAST_EVERY) {

@@ -7,7 +7,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     throw new Error(`matmul: cannot multiply ${shapeStr(a.shape)} by ${shapeStr(b.shape)}: expected [m, k] · [k, n]`);
   }
   const [m, k] = a.shape, n = b.shape[1];
-  const out = Tensor.zeros([m, n]);
+  const out = Tensor.empty([m, n]);
   kernels().gemm(false, false, m, n, k, a.data, b.data, out.data, false);
   record('matmul', [a, b], [out], 0, ([g]) => {
     const K = kernels();
@@ -30,7 +30,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   }
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== outF)) throw new Error(`linear: bias must be [${outF}], got ${shapeStr(bias.shape)}`);
   const rows = x.size / inF;
-  const out = Tensor.zeros([...x.shape.slice(0, -1), outF]);
+  const out = Tensor.empty([...x.shape.slice(0, -1), outF]);
   const K = kernels();
   K.gemm(false, true, rows, outF, inF, x.data, weight.data, out.data, false);
   if (bias) K.addRowVector(out.data, bias.data, rows);
@@ -54,7 +54,7 @@ export function linearOneHot(ids: Int32Array, idsShape: readonly number[], weigh
     if (ids[r] < 0 || ids[r] >= inF) throw new Error(`one-hot input: id ${ids[r]} at position ${r} is out of range [0, ${inF})`);
   }
   const K = kernels();
-  const out = Tensor.zeros([...idsShape, outF]);
+  const out = Tensor.empty([...idsShape, outF]);
   if (out.size !== ids.length * outF) throw new Error(`linearOneHot: ids shape ${shapeStr(idsShape)} does not hold ${ids.length} ids`);
   // Few rows (generation, batch 1): read the columns in place. Many rows (training): transpose W
   // once so that every row becomes a contiguous copy.
@@ -97,7 +97,7 @@ function addColumns(m: Float32Array, rows: number, cols: number, ids: Int32Array
 
 /** The cols × rows transpose of a rows × cols matrix. */
 function transposed(m: Float32Array, rows: number, cols: number): Float32Array {
-  const t = kernels().alloc(rows * cols);
+  const t = kernels().alloc(rows * cols, true);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = m[r * cols + c];
   return t;
 }

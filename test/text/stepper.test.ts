@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CharLM, CharLMStepper, CharVocab, pick, sampleText, type CellType, type CharLMState } from '../../src/text/index.js';
+import { Generator, noGrad } from '../../src/tensor/index.js';
+import { referenceBackend } from '../../src/kernels/reference/index.js';
+import { createWasmBackend } from '../../src/kernels/wasm/index.js';
+import { kernels, setBackend } from '../../src/kernels/registry.js';
+import type { Backend } from '../../src/kernels/backend.js';
+
+// The one-character-at-a-time path of sampling against the model's own forward pass.
+
+const text = 'the whale, the sea; and Ahab! call me Ishmael.\n';
+const vocab = CharVocab.fromText(text);
+const ids = vocab.encode(text);
+const wasm = await createWasmBackend({ threads: 1 });
+
+function withBackend<T>(K: Backend, f: () => T): T {
+  const before = kernels();
+  setBackend(K);
+  try {
+    return f();
+  } finally {
+    setBackend(before);
+  }
+}
+
+function model(cell: CellType, layers: number, seed: number): CharLM {
+  const m = new CharLM({ cell, vocabSize: vocab.size, hiddenSize: 24, numLayers: layers, dropout: 0, nonlinearity: seed % 2 ? 'relu' : 'tanh' }, new Generator(seed));
+  // non-zero biases everywhere, so that a bias added in the wrong place shows
+  for (const p of m.parameters()) for (let i = 0; i < p.data.length; i++) p.data[i] += 0.05 * Math.sin(i + seed);
+  return m;
+}
+
+for (const K of [referenceBackend, wasm]) {
+  test(`stepper logits equal CharLM.forward for every cell, 1 and 2 layers, from zero and from a carried state (${K.name})`, () => {
+    withBackend(K, () => {
+      let seed = 1;
+      for (const cell of ['rnn', 'lstm', 'gru'] as CellType[]) for (const layers of [1, 2]) {
+        const m = model(cell, layers, seed++);
+        m.eval();
+        const half = 20;
+        const { first, rest } = noGrad(() => {
+          const a = m.forward(ids.subarray(0, half), [half, 1], null);
+          const b = m.forward(ids.subarray(half), [ids.length - half, 1], a.state);
+          return { first: a, rest: b };
+        });
+        const s = new CharLMStepper(m);
+        const check = (got: Float32Array, want: Float32Array, what: string) => {
+          for (let j = 0; j < vocab.size; j++) {
+            if (!(Math.abs(got[j] - want[j]) <= 1e-5 * (1 + Math.abs(want[j])))) assert.fail(`${cell} ×${layers} ${what}: logit ${j} ${got[j]}, forward ${want[j]}`);
+          }
+        };
+        s.setState(null);
+        for (let t = 0; t < half; t++) check(s.step(ids[t]), first.logits.data.subarray(t * vocab.size, (t + 1) * vocab.size), `step ${t} from zero`);
+        s.setState(first.state as CharLMState);
+        for (let t = half; t < ids.length; t++) {
+          check(s.step(ids[t]), rest.logits.data.subarray((t - half) * vocab.size, (t - half + 1) * vocab.size), `step ${t} from the carried state`);
+        }
+      }
+    });
+  });
+}
+
+test('sampleText draws the same characters as sampling through CharLM.forward', () => {
+  withBackend(wasm, () => {
+    for (const cell of ['lstm', 'gru'] as CellType[]) {
+      const m = model(cell, 2, 7);
+      const got = sampleText(m, vocab, { length: 120, temperature: 0.9, prime: 'the ', generator: new Generator(3) });
+      // the slow path, one forward call per character
+      const g = new Generator(3);
+      const want = noGrad(() => {
+        m.eval();
+        const start = vocab.encode('the ');
+        let r = m.forward(start, [start.length, 1], null);
+        let logits = r.logits.data.subarray((start.length - 1) * vocab.size);
+        let out = '';
+        for (let i = 0; i < 120; i++) {
+          const next = pick(logits, { temperature: 0.9 }, g);
+          out += vocab.chars[next];
+          r = m.forward(Int32Array.of(next), [1, 1], r.state);
+          logits = r.logits.data;
+        }
+        return out;
+      });
+      assert.equal(got, want, cell);
+    }
+  });
+});
