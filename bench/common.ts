@@ -46,6 +46,8 @@ export interface Measurement {
   baseKiB: number | null;
   /** Versions, backend, thread counts: what the table should say about this run. */
   info: Record<string, unknown>;
+  /** rnnkit with --profile: the kernel times over the steps after the warm-up. */
+  profile?: { steps: number; stepMs: number; kernels: { kernel: string; calls: number; ms: number }[] };
 }
 
 export function parseArgs(argv: string[]): Map<string, string> {

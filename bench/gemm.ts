@@ -1,5 +1,6 @@
 /**
- * Matrix-multiply throughput, reference (TypeScript) vs WebAssembly backend, one thread:
+ * Matrix-multiply throughput, reference (TypeScript) vs WebAssembly backend on one thread, and the
+ * WebAssembly backend on two threads:
  *   node --import tsx bench/gemm.ts [--quick]
  * Prints the median GFLOP/s over repeated runs for each shape and transpose variant. The wasm operands
  * live in its heap (as tensors do when the backend is active); one extra row shows the cost of operands
@@ -57,13 +58,16 @@ function gflops(K: Backend, c: Case, inHeap: boolean, budgetMs: number): number 
   return (2 * c.m * c.n * c.k) / s / 1e9;
 }
 
-const wasm = await createWasmBackend();
+const wasm = await createWasmBackend({ threads: 1 });
+const wasm2 = await createWasmBackend({ threads: 2 });
 const budget = quick ? 300 : 1500;
-console.log(`gemm, one thread, median GFLOP/s (node ${process.version})`);
-console.log(`${'shape'.padEnd(66)} ${'reference'.padStart(10)} ${'wasm'.padStart(8)} ${'speed-up'.padStart(9)}`);
+console.log(`gemm, median GFLOP/s (node ${process.version}); reference and wasm on one thread, then wasm on ${wasm2.threads} threads`);
+console.log(`${'shape'.padEnd(66)} ${'reference'.padStart(10)} ${'wasm'.padStart(8)} ${'speed-up'.padStart(9)} ${'wasm 2t'.padStart(8)}`);
 for (const c of cases) {
   const ref = c.copied ? NaN : gflops(referenceBackend, c, false, budget);
   const w = gflops(wasm, c, !c.copied, budget);
+  const w2 = c.copied ? NaN : gflops(wasm2, c, true, budget);
   const f = (x: number) => (Number.isNaN(x) ? '' : x.toFixed(x < 10 ? 2 : 1)).padStart(8);
-  console.log(`${c.label.padEnd(66)} ${f(ref).padStart(10)} ${f(w)} ${Number.isNaN(ref) ? '' : `${(w / ref).toFixed(1)}×`.padStart(9)}`);
+  console.log(`${c.label.padEnd(66)} ${f(ref).padStart(10)} ${f(w)} ${Number.isNaN(ref) ? ''.padStart(9) : `${(w / ref).toFixed(1)}×`.padStart(9)} ${f(w2)}`);
 }
+wasm2.stopThreads();

@@ -2,14 +2,15 @@
  * rnnkit on workload W1, one measurement per process (bench/run.ts starts one per row and cell, so that
  * VmHWM is the peak of that workload alone):
  *
- *   node --import tsx bench/ours.ts --backend wasm|js [--threads N] --mode train|generate --cell lstm --hidden 256 --text FILE
+ *   node --import tsx bench/ours.ts --backend wasm|js [--threads N] [--profile WARMUP] --mode train|generate --cell lstm --hidden 256 --text FILE
  *
  * Training goes through CharLMTrainer, the same path as `rnnkit train` (char-rnn streams, carried state,
  * Adam, global-norm clipping), with a constant learning rate and no validation split; generation through
  * sampleText, the path of `rnnkit sample`.
  */
 import {
-  CharLM, CharLMTrainer, CharVocab, Generator, defaultTrainConfig, sampleText, availableBackends, kernels,
+  CharLM, CharLMTrainer, CharVocab, Generator, defaultTrainConfig, sampleText, availableBackends, kernels, profiled, setBackend,
+  type ProfiledBackend,
 } from '../src/index.js';
 import { selectBackend, type BackendChoice } from '../src/cli/backend.js';
 import { cpuClock, emit, parseArgs, peakKiB, rssKiB, readText, runMain, workloadFromArgs } from './common.js';
@@ -52,15 +53,24 @@ runMain(async () => {
       optimizer: 'adam', lr: w.lr, schedule: 'constant', warmup: 0, clip: w.clip, steps: w.steps, valFraction: 0, carry: true, seed: w.seed,
     });
     const stepMs: number[] = [], losses: number[] = [];
+    // --profile N: time every kernel call over the steps after the first N (the warm-up), as `rnnkit train --profile`
+    const profileAfter = args.has('profile') ? Number(args.get('profile')) : -1;
+    const plain = kernels();
+    let profiler: ProfiledBackend | null = null;
     const clock = cpuClock();
     while (!t.done) {
+      if (stepMs.length === profileAfter) setBackend((profiler = profiled(plain)));
       const t0 = performance.now();
       const r = t.trainStep();
       await turn();
       stepMs.push(performance.now() - t0);
       losses.push(r.loss);
     }
-    emit({ mode: 'train', stepMs, losses, ...clock(), vocabSize: t.vocab.size, peakKiB: peakKiB(), baseKiB: base, info });
+    setBackend(plain);
+    const profile = profiler
+      ? { steps: stepMs.length - profileAfter, stepMs: stepMs.slice(profileAfter).reduce((a, b) => a + b, 0), kernels: profiler.report() }
+      : undefined;
+    emit({ mode: 'train', stepMs, losses, ...clock(), vocabSize: t.vocab.size, peakKiB: peakKiB(), baseKiB: base, info, profile });
   } else {
     const vocab = CharVocab.fromText(text);
     const model = new CharLM({ cell: w.cell, nonlinearity: 'tanh', vocabSize: vocab.size, hiddenSize: w.hidden, numLayers: 1, dropout: 0 }, new Generator(w.seed));

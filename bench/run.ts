@@ -254,6 +254,18 @@ function plan(o: Options, textFile: string): Job[] {
       }
     }
   }
+  // one more rnnkit run on the headline cell with every kernel call timed: where the time goes
+  const head = o.cells.find((c) => c.name === 'lstm256') ?? o.cells[0];
+  if (o.only.includes('ours') && o.backends.includes('wasm') && head) {
+    const row: Row = { key: 'ours-wasm-profile', peer: 'ours', label: 'rnnkit, wasm backend, 2 threads, profiled' };
+    jobs.push({
+      row, cell: head, mode: 'train', skip: null, steps: o.speedSteps, warmup: o.warmup, lossRun: false, cmd: process.execPath,
+      args: ['--import', 'tsx', path.join(BENCH, 'ours.ts'), '--backend', 'wasm', '--threads', '2', '--profile', String(o.warmup), '--mode', 'train',
+        '--cell', head.cell, '--hidden', String(head.hidden), '--text', textFile, '--steps', String(o.speedSteps), '--batch', String(B), '--seq', String(T),
+        '--lr', String(LR), '--clip', String(CLIP)],
+      env: { ...process.env }, timeoutMs: 30 * 60_000,
+    });
+  }
   return jobs;
 }
 
@@ -398,7 +410,7 @@ function peerVersions(): Record<string, string> {
   return out;
 }
 
-interface Gemm { output: string; refGflops?: number; wasmGflops?: number; error?: string }
+interface Gemm { output: string; refGflops?: number; wasmGflops?: number; wasm2Gflops?: number; error?: string }
 
 /** bench/gemm.ts (the kernel benchmark of the WebAssembly backend), run as it is; its [2048×256]·[256×1024] NN row is the one compared with the SIMD ceiling. */
 function runGemm(o: Options): Gemm {
@@ -410,7 +422,7 @@ function runGemm(o: Options): Gemm {
   const line = output.split('\n').find((l) => /^\[2048×256\]·\[256×1024\] NN\s+[\d.]/.test(l));
   const nums = line?.replace(/^\S+ NN/, '').trim().split(/\s+/).map((x) => Number(x.replace('×', '')));
   if (!nums || nums.length < 2 || !nums.slice(0, 2).every(Number.isFinite)) return { output, error: 'bench/gemm.ts printed no [2048×256]·[256×1024] NN row with two numbers' };
-  return { output, refGflops: nums[0], wasmGflops: nums[1] };
+  return { output, refGflops: nums[0], wasmGflops: nums[1], wasm2Gflops: Number.isFinite(nums[3]) ? nums[3] : undefined };
 }
 
 // -------------------------------------------------------------------------------------------- report
@@ -474,6 +486,9 @@ function markdown(rep: Report): string {
   const blasOf = (key: string) => outcomes.find((x) => x.job.row.key === key && x.status === 'ok')?.m?.info as Record<string, unknown> | undefined;
   const tInfo = blasOf('torch-1-set'), nSet = blasOf('numpy-set'), nUnset = blasOf('numpy-unset');
   if (tInfo) L.push(`- BLAS loaded by the PyTorch processes: ${(tInfo.blas as string[]).join(', ') || 'none found in /proc/self/maps'}`);
+  if (tInfo && !(tInfo.blas as string[]).some((b) => /openblas|mkl/i.test(b))) {
+    L.push('- **The PyTorch rows are not a valid baseline**: their processes loaded no optimised BLAS (Debian\'s generic `libblas.so.3` is the slow reference one). `apt-get install libopenblas0-pthread` points it at OpenBLAS; run the bench again after that.');
+  }
   if (nSet) L.push(`- BLAS loaded by the numpy processes: ${(nSet.blas as string[]).join(', ') || 'none found'}; OpenBLAS kernels: ${nSet.openblasCore ?? '?'} with the environment as set, ${nUnset?.openblasCore ?? '?'} with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset`);
   L.push('');
 
@@ -555,11 +570,11 @@ function markdown(rep: Report): string {
   if (rep.gemm && rep.gemm.wasmGflops !== undefined) {
     const g = rep.gemm, mhz = mach.cpuinfoMHz as number | null, ghz = mach.measuredClockGHz as number;
     const ceil = (clockGHz: number) => 8 * clockGHz;
-    L.push('Achieved GFLOP/s of rnnkit\'s gemm on [2048×256]·[256×1024] (one thread, 2·m·n·k flops per call), from `bench/gemm.ts`, against the 128-bit SIMD ceiling of one core: 4 float lanes × (one multiply + one add) = 8 flop/cycle × clock.', '');
+    L.push('Achieved GFLOP/s of rnnkit\'s gemm on [2048×256]·[256×1024] (2·m·n·k flops per call), from `bench/gemm.ts`, against the 128-bit SIMD ceiling: 4 float lanes × (one multiply + one add) = 8 flop/cycle × clock, per core used.', '');
     L.push('| backend | GFLOP/s | ceiling at the /proc/cpuinfo clock | efficiency | ceiling at the measured clock | efficiency |');
     L.push('|---|--:|--:|--:|--:|--:|');
-    for (const [name, v] of [['wasm (128-bit SIMD)', g.wasmGflops], ['js (reference)', g.refGflops]] as const) {
-      const c1 = mhz ? ceil(mhz / 1000) : undefined, c2 = ghz > 0 ? ceil(ghz) : undefined;
+    for (const [name, v, cores] of [['wasm (128-bit SIMD), 1 thread', g.wasmGflops, 1], ['wasm (128-bit SIMD), 2 threads', g.wasm2Gflops, 2], ['js (reference), 1 thread', g.refGflops, 1]] as const) {
+      const c1 = mhz ? cores * ceil(mhz / 1000) : undefined, c2 = ghz > 0 ? cores * ceil(ghz) : undefined;
       L.push(`| ${name} | ${f(v, 1)} | ${f(c1, 1)} | ${c1 && v !== undefined ? `${f((100 * v) / c1, 0)} %` : '—'} | ${f(c2, 1)} | ${c2 && v !== undefined ? `${f((100 * v) / c2, 0)} %` : '—'} |`);
     }
     L.push('');
@@ -568,6 +583,19 @@ function markdown(rep: Report): string {
       L.push('The wasm gemm exceeds that ceiling: this core issues more than one 128-bit multiply and one add per cycle, so the 8 flop/cycle model understates what 128-bit SIMD can reach here (a core with two multiply and two add pipes reaches 16 flop/cycle).', '');
     }
     L.push('bench/gemm.ts printed:', '', '```', g.output, '```', '');
+  }
+
+  const prof = outcomes.find((x) => x.job.row.key === 'ours-wasm-profile' && x.status === 'ok')?.m?.profile;
+  if (prof) {
+    const cell = outcomes.find((x) => x.job.row.key === 'ours-wasm-profile')!.job.cell.name;
+    const per = (ms: number) => ms / prof.steps;
+    const inKernels = prof.kernels.reduce((a, k) => a + k.ms, 0);
+    L.push(`## Where the time goes (rnnkit, wasm backend, 2 threads, ${cell})`, '');
+    L.push(`Every kernel call timed over ${prof.steps} training steps after ${o.warmup} warm-up steps (\`bench/ours.ts --profile\`, the same profiler as \`rnnkit train --profile\`; the clock reads add a little to each call). ${f(per(prof.stepMs), 1)} ms per step in all.`, '');
+    L.push('| kernel | calls per step | ms per step | share |', '|---|--:|--:|--:|');
+    for (const k of prof.kernels) L.push(`| ${k.kernel} | ${f(k.calls / prof.steps, 1)} | ${f(per(k.ms), 2)} | ${f((100 * k.ms) / prof.stepMs, 1)} % |`);
+    L.push(`| outside kernels (JavaScript: tape, ops, optimizer loop, data) | | ${f(per(prof.stepMs - inKernels), 2)} | ${f((100 * (prof.stepMs - inKernels)) / prof.stepMs, 1)} % |`, '');
+    L.push('`recurrenceForward` / `recurrenceBackward` are whole time loops (the per-step h·W_hhᵀ products and the cell math), split over the two threads by batch rows; `gemm` is the input projection where it is dense, the W_hh gradient and the output layer.', '');
   }
 
   L.push('## Notes', '');

@@ -36,3 +36,21 @@ test('npm run bench in its tiniest mode writes RESULTS.md with a table and resul
   assert.ok(train.derived.loss > 0 && train.derived.loss < 10, `loss ${train.derived.loss}`);
   assert.ok(train.derived.peakMiB > 0);
 });
+
+test('the bench runs rnnkit on the wasm backend on one and two threads, and writes the kernel profile', (t) => {
+  const out = tempDir('rnnkit-bench-test-');
+  t.after(() => rmSync(out, { recursive: true, force: true }));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'run.ts'),
+    '--only', 'ours', '--backends', 'wasm', '--cells', 'lstm8', '--chars', '5000', '--steps', '5',
+    '--gen-length', '10', '--gen-runs', '2', '--no-gemm', '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  const md = readFileSync(path.join(out, 'RESULTS.md'), 'utf8');
+  assert.match(md, /^\| rnnkit, wasm backend, 2 threads \|/m);
+  assert.match(md, /^\| rnnkit, wasm backend, 1 thread \|/m);
+  assert.match(md, /^## Where the time goes \(rnnkit, wasm backend, 2 threads, lstm8\)/m);
+  assert.match(md, /^\| recurrenceForward \| 1\.0 \|/m, 'one whole-sequence forward call per step');
+  const json = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
+  const threads = json.runs.filter((x: { row: string; mode: string }) => x.mode === 'train' && x.row.startsWith('ours-wasm'))
+    .map((x: { row: string; measurement: { info: { threads: number } } }) => [x.row, x.measurement.info.threads]);
+  assert.deepEqual(Object.fromEntries(threads), { 'ours-wasm': 2, 'ours-wasm1t': 1, 'ours-wasm-profile': 2 });
+});
