@@ -167,12 +167,13 @@ function addInto(dst: usize, src: usize, n: i32): void {
 }
 
 /**
- * out (+)= Σ_r x[r, :] for a rows × w matrix. Sixteen columns at a time are summed in registers down all
+ * out (+)= Σ_r x[r, :] for a rows × w matrix whose rows are ldx floats apart (ldx = w when dense; a block
+ * of columns of a wider matrix otherwise). Sixteen columns at a time are summed in registers down all
  * rows, in row order, which rounds exactly like the reference's running sums.
  */
-export function sumRows(x: usize, rows: i32, w: i32, out: usize, accumulate: i32): void {
+export function sumRows(x: usize, rows: i32, w: i32, ldx: i32, out: usize, accumulate: i32): void {
   const acc = accumulate != 0;
-  const rs = <usize>w * 4;
+  const rs = <usize>ldx * 4;
   let j = 0;
   for (; j + 15 < w; j += 16) {
     const o = <usize>j * 4;

@@ -40,8 +40,16 @@ export interface WasmBackendOptions extends HeapOptions {
 }
 
 // The calls helpers may run, by index.
-const THREAD_FNS = ['gemm', 'recurrenceForward', 'recurrenceBackward'] as const;
+const THREAD_FNS = ['gemm', 'recurrenceForward', 'recurrenceBackward', 'addScaled', 'mul', 'scale', 'activate', 'activateBackward',
+  'addRowVector', 'sumRows', 'gatherRows', 'softmaxCrossEntropyBackward', 'adamStep'] as const;
+const fnIndex = (name: (typeof THREAD_FNS)[number]) => THREAD_FNS.indexOf(name);
 const F_GEMM = 0, F_SEQ_FWD = 1, F_SEQ_BWD = 2;
+const F_ADD_SCALED = fnIndex('addScaled'), F_MUL = fnIndex('mul'), F_SCALE = fnIndex('scale'), F_ACTIVATE = fnIndex('activate');
+const F_ACTIVATE_BACKWARD = fnIndex('activateBackward'), F_ADD_ROW_VECTOR = fnIndex('addRowVector'), F_SUM_ROWS = fnIndex('sumRows');
+const F_GATHER_ROWS = fnIndex('gatherRows'), F_SOFTMAX_CE_BACKWARD = fnIndex('softmaxCrossEntropyBackward'), F_ADAM = fnIndex('adamStep');
+// Elementwise and row-wise kernels over at least this many floats are split over the threads: below it,
+// they take a few microseconds, the cost of the hand-over.
+const PAR_ELEMENTS = 1 << 16;
 // Work (floating-point operations) below which a call stays on one thread: the hand-over costs a few
 // microseconds while the helper spins, some 30 when it sleeps.
 const PAR_FLOPS = 4e6;
@@ -166,12 +174,21 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     if (controls.length > 0) pool = await ThreadPool.start(controls.length + 1, module, memory, controls, THREAD_FNS);
   }
   const threads = () => (pool ? pool.size : 1);
-  const runHere = (fn: number, args: ArrayLike<number>) => {
-    const a = args as number[];
-    if (fn === F_GEMM) X.gemm(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12]);
-    else if (fn === F_SEQ_FWD) X.recurrenceForward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]);
-    else X.recurrenceBackward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19], a[20]);
-  };
+  const table = THREAD_FNS.map((name) => X[name] as (...a: number[]) => unknown);
+  const runHere = (fn: number, args: ArrayLike<number>) => void table[fn](...(args as number[]));
+
+  /**
+   * Splits [0, n) into one block per thread (at least `min` long, sizes multiples of `unit`) and runs fn
+   * on each, with the arguments `part(start, length)` gives; false, having done nothing, where the call's
+   * `work` (floats touched) is too small to pay for the hand-over.
+   */
+  function parallel(work: number, n: number, min: number, unit: number, fn: number, part: (i0: number, len: number) => number[]): boolean {
+    if (!pool || work < PAR_ELEMENTS || n < 2 * min) return false;
+    pool.run(blocks(n, pool.size, min, unit).map(([i0, len]) => [fn, part(i0, len)] as [number, number[]]), runHere);
+    return true;
+  }
+  /** parallel() over the n elements of an elementwise kernel. */
+  const elementwise = (n: number, fn: number, part: (i0: number, len: number) => number[]) => parallel(n, n, PAR_ELEMENTS / 2, 4, fn, part);
 
   /** Splits n into at most `parts` blocks of at least `min`, block sizes multiples of `unit`: [start, size][]. */
   function blocks(n: number, parts: number, min: number, unit: number): Array<[number, number]> {
@@ -260,7 +277,9 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       need(out, n, 'out', 'activate');
       if (kind === 'identity' && x === out) return;
       const px = o(x), po = o(out);
-      if (px >= 0 && po >= 0) X.activate(ACTIVATION[kind], px, po, n);
+      if (px >= 0 && po >= 0) {
+        if (!elementwise(n, F_ACTIVATE, (i, l) => [ACTIVATION[kind], px + 4 * i, po + 4 * i, l])) X.activate(ACTIVATION[kind], px, po, n);
+      }
       else call(() => X.activate(ACTIVATION[kind], r(x), w(out), n), () => ref.activate(kind, x, out));
     },
 
@@ -268,7 +287,11 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       const n = y.length;
       need(dy, n, 'dy', 'activateBackward'); need(dx, n, 'dx', 'activateBackward');
       const py = o(y), pd = o(dy), px = o(dx);
-      if (py >= 0 && pd >= 0 && px >= 0) X.activateBackward(ACTIVATION[kind], py, pd, px, n, +accumulate);
+      if (py >= 0 && pd >= 0 && px >= 0) {
+        if (!elementwise(n, F_ACTIVATE_BACKWARD, (i, l) => [ACTIVATION[kind], py + 4 * i, pd + 4 * i, px + 4 * i, l, +accumulate])) {
+          X.activateBackward(ACTIVATION[kind], py, pd, px, n, +accumulate);
+        }
+      }
       else call(() => X.activateBackward(ACTIVATION[kind], r(y), r(dy), w(dx), n, +accumulate),
         () => ref.activateBackward(kind, y, dy, dx, accumulate));
     },
@@ -277,7 +300,9 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       const n = out.length;
       need(a, n, 'a', 'addScaled'); need(b, n, 'b', 'addScaled');
       const pa = o(a), pb = o(b), po = o(out);
-      if (pa >= 0 && pb >= 0 && po >= 0) X.addScaled(pa, pb, alpha, po, n);
+      if (pa >= 0 && pb >= 0 && po >= 0) {
+        if (!elementwise(n, F_ADD_SCALED, (i, l) => [pa + 4 * i, pb + 4 * i, alpha, po + 4 * i, l])) X.addScaled(pa, pb, alpha, po, n);
+      }
       else call(() => X.addScaled(r(a), r(b), alpha, w(out), n), () => ref.addScaled(a, b, alpha, out));
     },
 
@@ -285,13 +310,17 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       const n = out.length;
       need(a, n, 'a', 'mul'); need(b, n, 'b', 'mul');
       const pa = o(a), pb = o(b), po = o(out);
-      if (pa >= 0 && pb >= 0 && po >= 0) X.mul(pa, pb, po, n);
+      if (pa >= 0 && pb >= 0 && po >= 0) {
+        if (!elementwise(n, F_MUL, (i, l) => [pa + 4 * i, pb + 4 * i, po + 4 * i, l])) X.mul(pa, pb, po, n);
+      }
       else call(() => X.mul(r(a), r(b), w(out), n), () => ref.mul(a, b, out));
     },
 
     scale(x, alpha) {
       const px = o(x);
-      if (px >= 0) X.scale(px, alpha, x.length);
+      if (px >= 0) {
+        if (!elementwise(x.length, F_SCALE, (i, l) => [px + 4 * i, alpha, l])) X.scale(px, alpha, x.length);
+      }
       else call(() => X.scale(w(x), alpha, x.length), () => ref.scale(x, alpha));
     },
 
@@ -310,15 +339,23 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     addRowVector(x, v, rows) {
       need(x, rows * v.length, 'x', 'addRowVector');
       const px = o(x), pv = o(v);
-      if (px >= 0 && pv >= 0) X.addRowVector(px, pv, v.length, rows);
+      const wd = v.length;
+      if (px >= 0 && pv >= 0) {
+        if (!parallel(rows * wd, rows, 1, 1, F_ADD_ROW_VECTOR, (r0, nr) => [px + 4 * r0 * wd, pv, wd, nr])) X.addRowVector(px, pv, wd, rows);
+      }
       else call(() => X.addRowVector(w(x), r(v), v.length, rows), () => ref.addRowVector(x, v, rows));
     },
 
     sumRows(x, rows, out, accumulate) {
       need(x, rows * out.length, 'x', 'sumRows');
       const px = o(x), po = o(out);
-      if (px >= 0 && po >= 0) X.sumRows(px, rows, out.length, po, +accumulate);
-      else call(() => X.sumRows(r(x), rows, out.length, w(out), +accumulate), () => ref.sumRows(x, rows, out, accumulate));
+      const wd = out.length;
+      // blocks of columns: each thread sums its columns down all rows, in the same order as one thread
+      if (px >= 0 && po >= 0) {
+        if (!parallel(rows * wd, wd, 16, 16, F_SUM_ROWS, (j0, nj) => [px + 4 * j0, rows, nj, wd, po + 4 * j0, +accumulate])) {
+          X.sumRows(px, rows, wd, wd, po, +accumulate);
+        }
+      } else call(() => X.sumRows(r(x), rows, wd, wd, w(out), +accumulate), () => ref.sumRows(x, rows, out, accumulate));
     },
 
     gatherRows(table, width, ids, out) {
@@ -326,7 +363,14 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       checkIds(ids, width > 0 ? Math.floor(table.length / width) : 0, 'gatherRows');
       // a table outside the heap is not worth copying whole to pick a few rows from it
       if (o(table) < 0) ref.gatherRows(table, width, ids, out);
-      else call(() => X.gatherRows(r(table), width, r(ids), ids.length, w(out)), () => ref.gatherRows(table, width, ids, out));
+      else {
+        call(() => {
+          const pt = r(table), pi = r(ids), po = w(out);
+          if (!parallel(ids.length * width, ids.length, 1, 1, F_GATHER_ROWS, (i0, ni) => [pt, width, pi + 4 * i0, ni, po + 4 * i0 * width])) {
+            X.gatherRows(pt, width, pi, ids.length, po);
+          }
+        }, () => ref.gatherRows(table, width, ids, out));
+      }
     },
 
     scatterAddRows(table, width, ids, src) {
@@ -355,8 +399,12 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       need(probs, n * c, 'probs', 'softmaxCrossEntropyBackward'); need(dLogits, n * c, 'dLogits', 'softmaxCrossEntropyBackward');
       need(targets, n, 'targets', 'softmaxCrossEntropyBackward');
       checkTargets(targets, n, c, ignoreIndex, 'softmaxCrossEntropyBackward');
-      call(() => X.softmaxCrossEntropyBackward(r(probs), n, c, r(targets), ignoreIndex, scale, w(dLogits)),
-        () => ref.softmaxCrossEntropyBackward(probs, n, c, targets, ignoreIndex, scale, dLogits));
+      call(() => {
+        const pp = r(probs), pt = r(targets), pd = w(dLogits);
+        if (!parallel(n * c, n, 1, 1, F_SOFTMAX_CE_BACKWARD, (r0, nr) => [pp + 4 * r0 * c, nr, c, pt + 4 * r0, ignoreIndex, scale, pd + 4 * r0 * c])) {
+          X.softmaxCrossEntropyBackward(pp, n, c, pt, ignoreIndex, scale, pd);
+        }
+      }, () => ref.softmaxCrossEntropyBackward(probs, n, c, targets, ignoreIndex, scale, dLogits));
     },
 
     lstmForward(b, hd, gates, cPrev, c, hOut) {
@@ -444,8 +492,11 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       const bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
       const decay = decoupled ? 1 - lr * weightDecay : 1;
       const l2 = decoupled ? 0 : weightDecay;
-      call(() => X.adamStep(w(param), r(grad), w(m), w(v), n, beta1, 1 - beta1, beta2, 1 - beta2, stepSize, bc2Sqrt, eps, decay, l2, +decoupled),
-        () => ref.adamStep(param, grad, m, v, opt));
+      call(() => {
+        const pp = w(param), pg = r(grad), pm = w(m), pv = w(v);
+        const args = (i: number, l: number) => [pp + 4 * i, pg + 4 * i, pm + 4 * i, pv + 4 * i, l, beta1, 1 - beta1, beta2, 1 - beta2, stepSize, bc2Sqrt, eps, decay, l2, +decoupled];
+        if (!elementwise(n, F_ADAM, args)) runHere(F_ADAM, args(0, n));
+      }, () => ref.adamStep(param, grad, m, v, opt));
     },
   };
   return backend;

@@ -16,7 +16,7 @@ export interface KernelExports {
   sumSquares(x: number, n: number): number;
   sum(x: number, n: number): number;
   addRowVector(x: number, v: number, w: number, rows: number): void;
-  sumRows(x: number, rows: number, w: number, out: number, accumulate: number): void;
+  sumRows(x: number, rows: number, w: number, ldx: number, out: number, accumulate: number): void;
   gatherRows(table: number, width: number, ids: number, nIds: number, out: number): void;
   scatterAddRows(table: number, width: number, ids: number, nIds: number, src: number): void;
   softmax(x: number, n: number, c: number, out: number): void;
