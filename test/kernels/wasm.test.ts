@@ -7,7 +7,8 @@ import { referenceBackend as R } from '../../src/kernels/reference/index.js';
 import { availableBackends, setBackend, useBackend, kernels } from '../../src/kernels/registry.js';
 import { createWasmBackend, registerWasmBackend, type WasmBackend } from '../../src/kernels/wasm/index.js';
 import { BlockAllocator, BLOCK } from '../../src/kernels/wasm/allocator.js';
-import { Tensor, recurrence, sum, mul, add, type CellKind } from '../../src/tensor/index.js';
+import { Tensor, type CellKind } from '../../src/tensor/index.js';
+import { runRecurrence } from '../helpers/recurrence.js';
 
 // The WebAssembly backend against the reference on awkward sizes. Kernels that do their arithmetic in
 // double like the reference are checked for bit equality; tanh/sigmoid/exp within 1e-6 relative; gemm
@@ -420,24 +421,8 @@ test('the fused recurrence gives the same outputs and gradients on both backends
   const r = rng(12);
   for (const kind of ['lstm', 'gru', 'rnn_tanh', 'rnn_relu'] as CellKind[]) for (const reverse of [false, true]) {
     const T = 5, B = 3, H = 9, G = kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;
-    const xw = rand(T * B * G * H, r), h0 = rand(B * H, r), c0 = rand(B * H, r), wHh = rand(G * H * H, r, 0.4), bHh = rand(G * H, r);
-    const P = rand(T * B * H, r);
-    const run = (K: Backend) => {
-      setBackend(K);
-      try {
-        const t = (d: Float32Array, shape: number[], grad = true) => { const x = Tensor.zeros(shape, grad); x.data.set(d); return x; };
-        const ins = { xw: t(xw, [T, B, G * H]), h0: t(h0, [B, H]), c0: kind === 'lstm' ? t(c0, [B, H]) : null, w: t(wHh, [G * H, H]), b: t(bHh, [G * H]) };
-        const res = recurrence(kind, ins.xw, ins.h0, ins.c0, ins.w, ins.b, { reverse });
-        let loss = add(sum(mul(res.output, t(P, [T, B, H], false))), sum(res.h));
-        if (res.c) loss = add(loss, sum(res.c));
-        loss.backward();
-        return [res.output.data, res.h.data, ins.xw.grad!.data, ins.h0.grad!.data, ins.w.grad!.data, ins.b.grad!.data,
-          ...(ins.c0 ? [ins.c0.grad!.data] : [])].map((d) => Float32Array.from(d));
-      } finally {
-        setBackend(R);
-      }
-    };
-    const want = run(R), got = run(W);
+    const c = { kind, reverse, T, B, H, xw: rand(T * B * G * H, r), h0: rand(B * H, r), c0: rand(B * H, r), wHh: rand(G * H * H, r, 0.4), bHh: rand(G * H, r), P: rand(T * B * H, r) };
+    const want = runRecurrence(R, c), got = runRecurrence(W, c);
     let worst = 0;
     got.forEach((g, i) => {
       const scale = want[i].reduce((s, v) => Math.max(s, Math.abs(v)), 1);

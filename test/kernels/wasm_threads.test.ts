@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import type { Backend } from '../../src/kernels/backend.js';
 import { referenceBackend as R } from '../../src/kernels/reference/index.js';
-import { setBackend } from '../../src/kernels/registry.js';
 import { createWasmBackend } from '../../src/kernels/wasm/index.js';
 import { ThreadPool, CONTROL_BYTES } from '../../src/kernels/wasm/threads.js';
 import { instantiateKernels } from '../../src/kernels/wasm/module.js';
-import { Tensor, recurrence, sum, mul, add, type CellKind } from '../../src/tensor/index.js';
+import type { CellKind } from '../../src/tensor/index.js';
+import { runRecurrence } from '../helpers/recurrence.js';
 import { ROOT } from '../helpers/cli.js';
 
 // The WebAssembly kernels split over two threads: big multiplies by blocks of rows (or columns) of C,
@@ -59,24 +59,8 @@ test('the fused recurrence over two threads: the same bits as one thread, and th
   const r = rng(5);
   for (const kind of ['lstm', 'gru', 'rnn_tanh', 'rnn_relu'] as CellKind[]) for (const reverse of [false, true]) {
     const T = 12, B = 24, H = kind.startsWith('rnn') ? 96 : 64, G = kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;
-    const xw = rand(T * B * G * H, r), h0 = rand(B * H, r), c0 = rand(B * H, r), wHh = rand(G * H * H, r, 0.2), bHh = rand(G * H, r);
-    const P = rand(T * B * H, r);
-    const run = (K: Backend) => {
-      setBackend(K);
-      try {
-        const t = (d: Float32Array, shape: number[], grad = true) => { const x = Tensor.zeros(shape, grad); x.data.set(d); return x; };
-        const ins = { xw: t(xw, [T, B, G * H]), h0: t(h0, [B, H]), c0: kind === 'lstm' ? t(c0, [B, H]) : null, w: t(wHh, [G * H, H]), b: t(bHh, [G * H]) };
-        const res = recurrence(kind, ins.xw, ins.h0, ins.c0, ins.w, ins.b, { reverse });
-        let loss = add(sum(mul(res.output, t(P, [T, B, H], false))), sum(res.h));
-        if (res.c) loss = add(loss, sum(res.c));
-        loss.backward();
-        return [res.output.data, res.h.data, ins.xw.grad!.data, ins.h0.grad!.data, ins.w.grad!.data, ins.b.grad!.data,
-          ...(ins.c0 ? [ins.c0.grad!.data] : [])].map((d) => Float32Array.from(d));
-      } finally {
-        setBackend(R);
-      }
-    };
-    const want = run(R), one = run(ONE), two = run(TWO);
+    const c = { kind, reverse, T, B, H, xw: rand(T * B * G * H, r), h0: rand(B * H, r), c0: rand(B * H, r), wHh: rand(G * H * H, r, 0.2), bHh: rand(G * H, r), P: rand(T * B * H, r) };
+    const want = runRecurrence(R, c), one = runRecurrence(ONE, c), two = runRecurrence(TWO, c);
     two.forEach((g, i) => {
       assert.deepEqual(g, one[i], `${kind} reverse=${reverse} result ${i}: two threads changed bits`);
       const scale = want[i].reduce((s, v) => Math.max(s, Math.abs(v)), 1);
