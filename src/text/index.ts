@@ -8,3 +8,4 @@ export {
   CharLMTrainer, DivergedError, defaultTrainConfig, checkConfig, CHECKPOINT_FORMAT,
   type TrainConfig, type StepResult, type OptimizerName, type ScheduleName,
 } from './trainer.js';
+export { traceCharLM, topPredictions, CELL_GATES, type CharTrace, type LayerTrace } from './activations.js';
