@@ -53,6 +53,8 @@ const PAR_ELEMENTS = 1 << 16;
 // Work (floating-point operations) below which a call stays on one thread: the hand-over costs a few
 // microseconds while the helper spins, some 30 when it sleeps.
 const PAR_FLOPS = 4e6;
+// Matrix–vector products with at least this many weights are split over the threads.
+const MATVEC_SPLIT = 1 << 17;
 // Smallest block of rows (or batch rows) a thread gets.
 const MIN_ROWS = 8;
 const CELL: Record<SequenceArgs['kind'], number> = { rnn_tanh: 0, rnn_relu: 1, lstm: 2, gru: 3 };
@@ -202,7 +204,8 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   /** gemm on heap pointers, split over the threads when it is big enough. */
   function gemmAt(ta: number, tb: number, m: number, n: number, k: number, pa: number, lda: number, pb: number, ldb: number,
     pc: number, ldc: number, acc: number): void {
-    if (!pool || 2 * m * n * k < PAR_FLOPS) {
+    // a matrix–vector product (sampling at batch 1) splits too: it comes step after step, so the helper is awake
+    if (!pool || (2 * m * n * k < PAR_FLOPS && !(m === 1 && n * k >= MATVEC_SPLIT))) {
       X.gemm(ta, tb, m, n, k, pa, lda, pb, ldb, pc, ldc, acc, work);
       return;
     }
