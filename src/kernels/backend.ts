@@ -35,6 +35,12 @@ export interface Backend {
    * a backend that reuses memory may then skip the zero-fill.
    */
   alloc(n: number, uninitialized?: boolean): Float32Array;
+  /**
+   * Optional: gives a buffer from this backend's `alloc` back at once, instead of when the garbage
+   * collector finds it. Nothing may use it, or any subarray of it, afterwards. Other arrays, subarrays
+   * and buffers already given back are ignored.
+   */
+  free?(x: Float32Array): void;
 
   /**
    * C (+)= op(A) · op(B), with op(A) m×k and op(B) k×n. When transA, A is stored k×m; when transB, B is

@@ -171,6 +171,8 @@ export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Te
     }
     const gb = gradSink(bHh);
     if (gb) K.sumRows(dGh, T * B, gb, true);
+    // this pass's own buffers, back at once (dG may be xw's gradient, which the tape frees)
+    for (const x of new Set([dh, dc, spare, dG === sinkXw ? null : dG, dGh === dG ? null : dGh])) if (x) K.free?.(x);
   });
   return { output, h: hT, c: cT };
 }

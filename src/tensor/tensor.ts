@@ -219,6 +219,24 @@ export function gradSink(t: Tensor | null | undefined): Float32Array | null {
   return t.grad.data;
 }
 
+/**
+ * Gives the memory of every intermediate tensor of root's graph back to the backend at once, instead of
+ * when the garbage collector finds it: for a training loop that owns its step's graph and is done with it
+ * (after backward and the optimizer step). Tensors in `keep`, and any that share memory with them, are
+ * left alone; parameters and inputs are leaves, never intermediates. Nothing else may use the other
+ * intermediates afterwards.
+ */
+export function releaseGraph(root: Tensor, keep: readonly (Tensor | null | undefined)[] = []): void {
+  const K = kernels();
+  if (!K.free) return;
+  const kept = keep.filter((t): t is Tensor => !!t).map((t) => t.data);
+  const overlapsKept = (x: Float32Array) => kept.some((k) => k.buffer === x.buffer
+    && k.byteOffset < x.byteOffset + x.byteLength && x.byteOffset < k.byteOffset + k.byteLength);
+  for (const node of graphNodes(root)) {
+    for (const o of node.outputs) if (!overlapsKept(o.data)) K.free(o.data);
+  }
+}
+
 /** All nodes reachable from `root`, in an order where each node comes after the nodes it feeds. */
 export function graphNodes(root: Tensor): Node[] {
   const order: Node[] = [];
@@ -267,6 +285,11 @@ function runBackward(root: Tensor, grad?: Tensor): void {
     const grads = node.outputs.map((o) => o.grad?.data ?? null);
     if (grads.every((g) => g === null)) continue;
     node.backward(grads);
-    for (const o of node.outputs) if (!o.retainsGrad) o.grad = null;
+    // the outputs' gradients are spent: give their memory back now (no op keeps or shares a gradient buffer)
+    for (const o of node.outputs) {
+      if (o.retainsGrad || !o.grad) continue;
+      kernels().free?.(o.grad.data);
+      o.grad = null;
+    }
   }
 }

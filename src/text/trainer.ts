@@ -1,4 +1,4 @@
-import { Tensor, crossEntropy, Generator, noGrad } from '../tensor/index.js';
+import { Tensor, crossEntropy, Generator, noGrad, releaseGraph } from '../tensor/index.js';
 import {
   Adam, AdamW, SGD, RMSprop, Adagrad, StepLR, CosineAnnealingLR, LinearWarmup, applySchedule, clipGradNorm,
   type Optimizer, type LrSchedule, type OptimizerStateDict,
@@ -161,6 +161,8 @@ export class CharLMTrainer {
     const lr = applySchedule(this.optimizer, this.schedule, this.step);
     this.optimizer.step();
     this.carried = detachState(state);
+    // the step's activations and gradients are spent: their memory goes back now, not at the next collection
+    releaseGraph(loss, [this.carried.h, this.carried.c]);
     this.step = step;
     this.history.train.push([step, value]);
     return { step, loss: value, gradNorm, clipped: clip > 0 && gradNorm > clip, lr, chars: T * B, epoch: this.streams.position.epoch };

@@ -1,6 +1,6 @@
 import type { Activation, Backend, SequenceArgs } from '../backend.js';
 import { referenceBackend } from '../reference/index.js';
-import { WasmHeap, type HeapOptions } from './memory.js';
+import { WasmHeap, type HeapView, type HeapOptions } from './memory.js';
 import { instantiateKernels, type KernelExports } from './module.js';
 import { ThreadPool, CONTROL_BYTES, hostCores } from './threads.js';
 
@@ -19,7 +19,7 @@ import { ThreadPool, CONTROL_BYTES, hostCores } from './threads.js';
  * thread, in the same order of operations as without threads for the same block shape.
  */
 export interface WasmBackend extends Backend {
-  /** Frees an array returned by `alloc` at once, instead of when it is garbage-collected. */
+  /** Frees an array returned by this backend's `alloc` at once, instead of when it is garbage-collected (subarrays are ignored). */
   free(x: Float32Array): void;
   /** Heap usage, for diagnostics and tests. */
   memoryStats(): ReturnType<WasmHeap['stats']>;
@@ -263,7 +263,8 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     get threads() { return threads(); },
     stopThreads() { pool?.stop(); pool = null; },
     alloc: (n, uninitialized) => heap.alloc(n, !uninitialized),
-    free: (x) => heap.free(x),
+    // Backend.free ignores what it cannot free, subarrays included (their parent's block stays)
+    free: (x) => { if ((x as HeapView).owner === undefined) heap.free(x); },
     memoryStats: () => heap.stats(),
 
     gemm(transA, transB, m, n, k, a, b, c, accumulate) {

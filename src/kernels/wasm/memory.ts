@@ -209,7 +209,11 @@ export class WasmHeap {
   free(x: Float32Array): void {
     if (!this.holds(x)) return;
     if (!(x instanceof HeapView) || x.owner !== undefined) throw new Error('free() takes a view returned by alloc(), not a sub-view');
-    if (this.registry.unregister(x)) this.allocator.release(x.ptr);
+    if (this.registry.unregister(x)) {
+      this.allocator.release(x.ptr);
+      // a block given back by hand needs no collection to come back: it does not count towards ballast
+      this.sinceBallast = Math.max(0, this.sinceBallast - x.byteLength);
+    }
   }
 
   /** Scratch for one kernel call (not zeroed, not tracked by the collector); -1 when memory is full. */

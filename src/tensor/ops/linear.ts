@@ -60,7 +60,11 @@ export function linearOneHot(ids: Int32Array, idsShape: readonly number[], weigh
   // once so that every row becomes a contiguous copy.
   const few = ids.length <= FEW_ROWS;
   if (few) readColumns(weight.data, outF, inF, ids, out.data);
-  else K.gatherRows(transposed(weight.data, outF, inF), outF, ids, out.data);
+  else {
+    const wT = transposed(weight.data, outF, inF);
+    K.gatherRows(wT, outF, ids, out.data);
+    K.free?.(wT);
+  }
   if (bias) K.addRowVector(out.data, bias.data, ids.length);
   record('linearOneHot', [weight, bias], [out], ids.byteLength, ([g]) => {
     const gw = gradSink(weight), gb = gradSink(bias);
@@ -71,6 +75,8 @@ export function linearOneHot(ids: Int32Array, idsShape: readonly number[], weigh
       K.scatterAddRows(gT, outF, ids, g!);
       const back = transposed(gT, inF, outF);
       K.addScaled(gw, back, 1, gw);
+      K.free?.(gT);
+      K.free?.(back);
     }
     if (gb) K.sumRows(g!, ids.length, gb, true);
   });
