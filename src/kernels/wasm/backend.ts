@@ -47,9 +47,11 @@ const F_GEMM = 0, F_SEQ_FWD = 1, F_SEQ_BWD = 2;
 const F_ADD_SCALED = fnIndex('addScaled'), F_MUL = fnIndex('mul'), F_SCALE = fnIndex('scale'), F_ACTIVATE = fnIndex('activate');
 const F_ACTIVATE_BACKWARD = fnIndex('activateBackward'), F_ADD_ROW_VECTOR = fnIndex('addRowVector'), F_SUM_ROWS = fnIndex('sumRows');
 const F_GATHER_ROWS = fnIndex('gatherRows'), F_SOFTMAX_CE_BACKWARD = fnIndex('softmaxCrossEntropyBackward'), F_ADAM = fnIndex('adamStep');
-// Elementwise and row-wise kernels over at least this many floats are split over the threads: below it,
-// they take a few microseconds, the cost of the hand-over.
-const PAR_ELEMENTS = 1 << 16;
+// Elementwise and row-wise kernels over at least this many floats (1 MiB) are split over the threads:
+// smaller ones take tens of microseconds, and the other thread then spends as long fetching the rows the
+// first one just wrote (measured in W1: the helper's half of a 0.7 MiB softmax gradient took 7× the main
+// thread's).
+const PAR_ELEMENTS = 1 << 18;
 // Work (floating-point operations) below which a call stays on one thread: the hand-over costs a few
 // microseconds while the helper spins, some 30 when it sleeps.
 const PAR_FLOPS = 4e6;
