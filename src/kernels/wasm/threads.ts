@@ -19,10 +19,10 @@ const ARGS_OFFSET = 32;
 const MAX_ARGS = 24;
 export const CONTROL_BYTES = ARGS_OFFSET + MAX_ARGS * 8;
 
-// How long an idle helper keeps spinning before it sleeps, ms: long enough to bridge the gaps between the
-// kernels of a training step and between steps (a W1 LSTM step took 74–80 ms with 2 ms of spin, 63–65
-// with 10, 20 or 50 on a machine shared with another job: a sleeping helper that must be woken loses its
-// core to other processes), short enough not to hold a core long once a program does other work.
+// How long an idle helper keeps spinning before it sleeps, and the calling thread before it sleeps while
+// it waits for a helper, ms. Waking a thread from Atomics.wait took a median of 80–170 µs on the 2-core
+// development machine, with tails of milliseconds; a W1 LSTM step took 74–80 ms with 2 ms of spin, 63–65
+// with 10, 20 or 50. Short enough not to hold a core long once a program does other work.
 const SPIN_MS = 20;
 
 // The helper's code. It runs in a bare worker, so it is plain JavaScript with no imports.
@@ -148,10 +148,13 @@ class Helper {
     Atomics.notify(this.i32, JOB);
   }
 
+  /** Waits for the last call posted: spinning first (a thread woken from Atomics.wait can take 0.1 ms or more). */
   wait(blocking: boolean): void {
-    let spins = 0;
-    while (Atomics.load(this.i32, DONE) !== this.job) {
-      if (blocking && ++spins > 4096) Atomics.wait(this.i32, DONE, Atomics.load(this.i32, DONE), 1);
+    if (Atomics.load(this.i32, DONE) !== this.job) {
+      const until = performance.now() + SPIN_MS;
+      while (Atomics.load(this.i32, DONE) !== this.job) {
+        if (blocking && performance.now() > until) Atomics.wait(this.i32, DONE, Atomics.load(this.i32, DONE), 1);
+      }
     }
     if (this.i32[ERROR]) throw new Error('wasm thread pool: a kernel failed on a helper thread');
   }
