@@ -37,7 +37,7 @@ export function sampleText(model: CharLM, vocab: CharVocab, o: SampleOptions): s
       // the prime in one pass through the model, then one character at a time on the stepper
       const r = model.forward(start, [start.length, 1], null);
       let logits = r.logits.data.subarray((start.length - 1) * vocab.size);
-      const stepper = new CharLMStepper(model);
+      const stepper = CharLMStepper.for(model);
       stepper.setState(r.state);
       let out = '';
       for (let i = 0; i < o.length; i++) {

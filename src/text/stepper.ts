@@ -2,6 +2,8 @@ import { kernels, type Backend } from '../kernels/index.js';
 import type { Tensor } from '../tensor/index.js';
 import type { CharLM, CharLMState } from './char_lm.js';
 
+const steppers = new WeakMap<CharLM, { stepper: CharLMStepper; backend: Backend; versions: number[] }>();
+
 /**
  * A character model run one character at a time, for sampling: the same equations as CharLM.forward,
  * straight on the kernels with buffers made once, and no tape. Through the tensor layer, one step of a
@@ -12,9 +14,23 @@ import type { CharLM, CharLMState } from './char_lm.js';
  * the vanilla and LSTM cells add in the same place) is built once, [V, G·H], and each step gathers one
  * row of it. The GRU keeps b_hh apart, as its reset gate multiplies the recurrent half.
  *
- * The weights are read when the stepper is made: make a new one after the model changes.
+ * It reads the model's weights where they are, but builds the layer-0 table when it is made: make a new
+ * stepper after the model changes.
  */
 export class CharLMStepper {
+  /**
+   * A stepper for `model`, reused while the model's weights (their version counters: optimizers and
+   * loadStateDict bump them) and the backend stay the same, since building one costs milliseconds.
+   */
+  static for(model: CharLM): CharLMStepper {
+    const K = kernels(), params = model.parameters();
+    const c = steppers.get(model);
+    if (c && c.backend === K && c.versions.length === params.length && params.every((p, i) => p.version === c.versions[i])) return c.stepper;
+    const stepper = new CharLMStepper(model);
+    steppers.set(model, { stepper, backend: K, versions: params.map((p) => p.version) });
+    return stepper;
+  }
+
   readonly logits: Float32Array;
   private readonly K: Backend;
   private readonly L: number;
@@ -34,12 +50,8 @@ export class CharLMStepper {
     this.L = L; this.H = H; this.GH = G * H;
     const GH = G * H;
     const p = new Map<string, Tensor>(model.namedParameters());
-    const copy = (t: Tensor | undefined) => {
-      if (!t) return null;
-      const x = K.alloc(t.data.length);
-      x.set(t.data);
-      return x;
-    };
+    // the weights themselves, not copies (the kernels take the backend's own arrays without copying)
+    const copy = (t: Tensor | undefined) => (t ? t.data : null);
     const biasIn = (l: number) => {
       // the bias of the input half: b_ih, plus b_hh except for the GRU
       const b = K.alloc(GH);
@@ -63,11 +75,13 @@ export class CharLMStepper {
         c2: cell === 'lstm' ? K.alloc(H) : null,
       });
     }
-    // layer 0's one-hot table: row v = column v of W_ih, plus the input bias
-    const w0 = p.get('rnn.weight_ih_l0')!.data;
-    this.table = K.alloc(V * GH);
-    const b0 = this.layers[0].bIn;
-    for (let j = 0; j < GH; j++) for (let v = 0; v < V; v++) this.table[v * GH + j] = w0[j * V + v] + b0[j];
+    // layer 0's one-hot table: row v = column v of W_ih, plus the input bias (built in a plain array,
+    // which V8 indexes faster than a view into WebAssembly memory, then copied over once)
+    const w0 = Float32Array.from(p.get('rnn.weight_ih_l0')!.data), b0 = Float32Array.from(this.layers[0].bIn);
+    const table = new Float32Array(V * GH);
+    for (let j = 0; j < GH; j++) for (let v = 0; v < V; v++) table[v * GH + j] = w0[j * V + v] + b0[j];
+    this.table = K.alloc(V * GH, true);
+    this.table.set(table);
     this.wHy = copy(p.get('head.weight'))!;
     this.bHy = copy(p.get('head.bias'));
     this.logits = K.alloc(V);

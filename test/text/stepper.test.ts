@@ -86,3 +86,21 @@ test('sampleText draws the same characters as sampling through CharLM.forward', 
     }
   });
 });
+
+test('CharLMStepper.for reuses a stepper until the weights change', () => {
+  withBackend(wasm, () => {
+    const m = model('lstm', 1, 3);
+    const a = CharLMStepper.for(m);
+    assert.equal(CharLMStepper.for(m), a, 'same weights: the same stepper');
+    const p = m.parameters()[0];
+    p.data[0] += 1;
+    p.version++; // what an optimizer step or loadStateDict does
+    const b = CharLMStepper.for(m);
+    assert.notEqual(b, a, 'changed weights: a new stepper');
+    // and the new one computes with the new weights
+    const want = noGrad(() => { m.eval(); return m.forward(ids.subarray(0, 1), [1, 1], null).logits.data; });
+    b.setState(null);
+    const got = b.step(ids[0]);
+    for (let j = 0; j < vocab.size; j++) assert.ok(Math.abs(got[j] - want[j]) <= 1e-5 * (1 + Math.abs(want[j])));
+  });
+});
