@@ -132,9 +132,10 @@ export class Captioner extends Module {
    * The training loss of a padded batch: inputs [T, N] (<START> w_1 … w_n, then <NULL>), targets [T, N]
    * (w_1 … w_n <END>, then <NULL>). Padding positions are masked out: the loss is the mean over real
    * tokens only, so a caption's loss does not depend on how long the others in its batch are.
+   * `labelSmoothing` ε trains towards (1 − ε)·onehot + ε/V instead of the one-hot target.
    */
-  loss(features: Tensor, inputs: Int32Array, targets: Int32Array, shape: readonly [number, number]): Tensor {
+  loss(features: Tensor, inputs: Int32Array, targets: Int32Array, shape: readonly [number, number], opts: { labelSmoothing?: number } = {}): Tensor {
     const { output } = this.run(inputs, shape, this.imageTerm(features), null);
-    return crossEntropy(this.logits(output), targets, { ignoreIndex: NULL_ID });
+    return crossEntropy(this.logits(output), targets, { ignoreIndex: NULL_ID, labelSmoothing: opts.labelSmoothing ?? 0 });
   }
 }

@@ -1,4 +1,4 @@
-import { Generator, Tensor } from '../tensor/index.js';
+import { Generator, Tensor, releaseGraph } from '../tensor/index.js';
 import { Adam, clipGradNorm } from '../optim/index.js';
 import type { Checkpoint } from '../io/index.js';
 import { Captioner, type CaptionCell, type InjectMode, type CaptionerConfig } from './model.js';
@@ -16,6 +16,8 @@ export interface CaptionTrainConfig {
   embed: number;
   hidden: number;
   dropout: number;
+  /** Label smoothing ε of the training loss: each target word keeps 1 − ε of the probability, ε is spread over the vocabulary. */
+  labelSmoothing: number;
   /** A word enters the vocabulary when it occurs at least this often in the training captions. */
   minCount: number;
   /** Training captions are cut to this many words. */
@@ -24,6 +26,11 @@ export interface CaptionTrainConfig {
   lr: number;
   /** The learning rate is multiplied by this after every epoch. */
   lrDecay: number;
+  /**
+   * Decay β of an exponential moving average of the weights, updated after every step; when on (β > 0),
+   * validation and checkpoints use the averaged weights. 0 turns it off.
+   */
+  ema: number;
   /** Global gradient-norm clip; 0 turns it off. */
   clip: number;
   epochs: number;
@@ -37,8 +44,8 @@ export interface CaptionTrainConfig {
 }
 
 export const defaultCaptionTrainConfig: CaptionTrainConfig = {
-  cell: 'lstm', inject: 'every', embed: 256, hidden: 512, dropout: 0.3, minCount: 5, maxLength: 20, batch: 64,
-  lr: 2e-3, lrDecay: 0.8, clip: 5, epochs: 8, patience: 2, valBeam: 3, normalize: true, seed: 1,
+  cell: 'lstm', inject: 'every', embed: 256, hidden: 512, dropout: 0.3, labelSmoothing: 0.1, minCount: 5, maxLength: 20, batch: 64,
+  lr: 2e-3, lrDecay: 0.5, ema: 0, clip: 5, epochs: 4, patience: 2, valBeam: 3, normalize: true, seed: 1,
 };
 
 export function checkCaptionTrainConfig(c: CaptionTrainConfig): void {
@@ -54,8 +61,10 @@ export function checkCaptionTrainConfig(c: CaptionTrainConfig): void {
   posInt('epochs', c.epochs, 10000);
   posInt('val-beam', c.valBeam, 100);
   if (!(c.dropout >= 0 && c.dropout < 1)) bad('dropout', 'in [0, 1)', c.dropout);
+  if (!(c.labelSmoothing >= 0 && c.labelSmoothing < 1)) bad('label-smoothing', 'in [0, 1)', c.labelSmoothing);
   if (!(c.lr > 0 && c.lr < 10)) bad('lr', 'a number in (0, 10)', c.lr);
   if (!(c.lrDecay > 0 && c.lrDecay <= 1)) bad('lr-decay', 'in (0, 1]', c.lrDecay);
+  if (!(c.ema >= 0 && c.ema < 1)) bad('ema', 'in [0, 1) (0 turns averaging off)', c.ema);
   if (!(c.clip >= 0)) bad('clip', '≥ 0 (0 turns clipping off)', c.clip);
   if (!Number.isInteger(c.patience) || c.patience < 0) bad('patience', 'a non-negative integer', c.patience);
   if (!Number.isInteger(c.seed) || c.seed < 0) bad('seed', 'a non-negative integer', c.seed);
@@ -109,6 +118,8 @@ export class CaptionTrainer {
   epoch = 0;
   step = 0;
   readonly history: { epoch: number; loss: number; bleu: number[]; ciderD: number; lr: number }[] = [];
+  /** The moving average of each parameter (config.ema > 0), in the order of model.parameters(). */
+  private readonly average: Float32Array[] | null;
 
   constructor(readonly data: CaptionDataset, readonly config: CaptionTrainConfig) {
     checkCaptionTrainConfig(config);
@@ -121,6 +132,7 @@ export class CaptionTrainer {
       this.model.setFeatureNorm(mean, std);
     }
     this.optimizer = new Adam(this.model.namedParameters(), { lr: config.lr });
+    this.average = config.ema > 0 ? this.model.parameters().map((p) => Float32Array.from(p.data)) : null;
   }
 
   modelConfig(): CaptionerConfig {
@@ -149,7 +161,7 @@ export class CaptionTrainer {
   trainStep(indices: readonly number[]): { loss: number; gradNorm: number; tokens: number } {
     const b = this.batch(indices);
     this.model.train();
-    const loss = this.model.loss(b.features, b.inputs, b.targets, b.shape);
+    const loss = this.model.loss(b.features, b.inputs, b.targets, b.shape, { labelSmoothing: this.config.labelSmoothing });
     const value = loss.item();
     if (!Number.isFinite(value)) throw new Error(`training diverged at step ${this.step + 1}: the loss is ${value}; try a lower --lr`);
     this.optimizer.zeroGrad();
@@ -157,7 +169,10 @@ export class CaptionTrainer {
     const gradNorm = clipGradNorm(this.optimizer.params, this.config.clip > 0 ? this.config.clip : Number.MAX_VALUE);
     this.optimizer.lr = this.lr;
     this.optimizer.step();
+    // the step's activations and gradients are spent: their memory goes back now, not at the next collection
+    releaseGraph(loss);
     this.step++;
+    if (this.average) this.updateAverage();
     return { loss: value, gradNorm, tokens: b.tokens };
   }
 
@@ -165,16 +180,44 @@ export class CaptionTrainer {
     return this.config.lr * Math.pow(this.config.lrDecay, this.epoch);
   }
 
-  /** Captions for the validation images and their scores. */
-  evaluate(opts: DecodeOptions = { beam: this.config.valBeam }, onProgress?: (done: number) => void): { scores: CaptionScores; captions: string[][] } {
-    return evaluateCaptioner(this.model, this.vocab, this.data.features, this.data.dim, this.data.val, opts, onProgress);
+  /**
+   * avg ← avg + (1 − β)(p − avg) after each step, with β kept below (1 + step)/(10 + step) early on (as
+   * TensorFlow's ExponentialMovingAverage with num_updates), so the first steps' weights fade quickly.
+   */
+  private updateAverage(): void {
+    const a = 1 - Math.min(this.config.ema, (1 + this.step) / (10 + this.step));
+    this.model.parameters().forEach((p, k) => {
+      const avg = this.average![k], w = p.data;
+      for (let i = 0; i < avg.length; i++) avg[i] += a * (w[i] - avg[i]);
+    });
   }
 
-  /** The model part of a checkpoint (weights, configuration, vocabulary) plus what `meta` adds. */
+  /** Runs fn with the averaged weights in the model (the trained ones when averaging is off), then puts the trained ones back. */
+  withAveragedWeights<T>(fn: () => T): T {
+    if (!this.average) return fn();
+    const params = this.model.parameters();
+    const trained = params.map((p) => Float32Array.from(p.data));
+    params.forEach((p, k) => p.data.set(this.average![k]));
+    try {
+      return fn();
+    } finally {
+      params.forEach((p, k) => p.data.set(trained[k]));
+    }
+  }
+
+  /** Captions for the validation images and their scores (with the averaged weights when config.ema > 0). */
+  evaluate(opts: DecodeOptions = { beam: this.config.valBeam }, onProgress?: (done: number) => void): { scores: CaptionScores; captions: string[][] } {
+    return this.withAveragedWeights(() => evaluateCaptioner(this.model, this.vocab, this.data.features, this.data.dim, this.data.val, opts, onProgress));
+  }
+
+  /** The model part of a checkpoint (weights — the averaged ones when config.ema > 0 —, configuration, vocabulary) plus what `meta` adds. */
   checkpoint(meta: Record<string, unknown> = {}): Checkpoint {
+    const weights = this.average
+      ? this.withAveragedWeights(() => Object.fromEntries(Object.entries(this.model.stateDict()).map(([k, t]) => [k, t.clone()])))
+      : this.model.stateDict();
     return {
       model: {
-        tensors: { ...this.model.stateDict(), ...normTensors(this.model) },
+        tensors: { ...weights, ...normTensors(this.model) },
         meta: { format: CAPTION_CHECKPOINT_FORMAT, model: this.model.config, vocab: this.vocab.toJSON(), train: this.config, epoch: this.epoch, history: this.history, ...meta },
       },
       state: null,

@@ -2,8 +2,9 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync, mkdirSync, existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import sharp from 'sharp';
-import { rnnkit, tempDir, makeCorpus } from '../helpers/cli.js';
+import { rnnkit, tempDir, makeCorpus, CLI } from '../helpers/cli.js';
 import { tinyClassifier } from '../helpers/onnx.js';
 
 /*
@@ -47,6 +48,22 @@ before(async () => {
   writeFileSync(split, `${splitLines.join('\n')}\n`);
   feats = path.join(dir, 'feats', 'features.f32');
   run = path.join(dir, 'run');
+});
+
+test('the command line starts without loading the image libraries; only the commands that read images load them', () => {
+  // the preloaded hook counts, at exit, the files of onnxruntime-node, sharp and onnx-proto that were loaded
+  const hook = 'data:text/javascript,import{createRequire}from"node:module";const r=createRequire("/");' +
+    'process.on("exit",()=>process.stderr.write(`image libraries: ${Object.keys(r.cache).filter((k)=>/node_modules.(sharp|onnxruntime-node|onnx-proto)./.test(k)).length} files\\n`))';
+  const loaded = (args: string[]) => {
+    const r = spawnSync(process.execPath, ['--import', hook, CLI, ...args], { encoding: 'utf8' });
+    const m = /image libraries: (\d+) files/.exec(r.stderr);
+    assert.ok(m, r.stdout + r.stderr);
+    return Number(m[1]);
+  };
+  for (const args of [['--help'], ['caption', 'train', '--help'], ['caption', 'describe', '--help'], ['train', '--help']]) assert.equal(loaded(args), 0, args.join(' '));
+  assert.ok(loaded(['caption', 'features', '--cnn', path.join(dir, 'missing.onnx'), '--images', images, '--out', path.join(dir, 'y.f32')]) === 0,
+    'a missing --cnn file is reported before the libraries are loaded');
+  assert.ok(loaded(['caption', 'features', '--cnn', cnn, '--images', images, '--out', path.join(dir, 'y.f32'), ...pre]) > 0);
 });
 
 test('caption features: cuts the CNN, says where, writes one row per photo, and reports and skips a file that is no image', () => {

@@ -79,6 +79,24 @@ test('crossEntropy: value, gradient, ignoreIndex and sum reduction', () => {
   assert.equal(crossEntropy(logits, [-100, -100, -100, -100]).item(), 0);
 });
 
+test('crossEntropy with label smoothing: PyTorch\'s definition, its gradient, and ε = 0 is the plain loss', () => {
+  const logits = randTensor([4, 6], 14, 3);
+  const y = [2, -100, 5, 0], eps = 0.2;
+  const r = gradCheck(() => crossEntropy(logits, y, { labelSmoothing: eps }), [logits]);
+  assert.ok(r.worst < 1e-2, r.where);
+  let expect = 0;
+  for (const row of [0, 2, 3]) {
+    const x = Array.from(logits.data.subarray(row * 6, row * 6 + 6));
+    const lse = Math.log(x.reduce((s, v) => s + Math.exp(v), 0));
+    // target (1 − ε)·onehot + ε/C: −Σ_j target_j · log p_j
+    expect += x.reduce((s, v, j) => s + ((j === y[row] ? 1 - eps : 0) + eps / 6) * (lse - v), 0);
+  }
+  assert.ok(Math.abs(crossEntropy(logits, y, { labelSmoothing: eps }).item() - expect / 3) < 1e-5);
+  assert.ok(Math.abs(crossEntropy(logits, y, { labelSmoothing: eps, reduction: 'sum' }).item() - expect) < 1e-4);
+  assert.equal(crossEntropy(logits, y, { labelSmoothing: 0 }).item(), crossEntropy(logits, y).item());
+  assert.throws(() => crossEntropy(logits, y, { labelSmoothing: 1 }), /labelSmoothing must be in \[0, 1\), got 1/);
+});
+
 test('dropout: drops about p, scales survivors, is the identity in eval mode, and repeats with the seed', () => {
   const x = Tensor.ones([10000]);
   const y = dropout(x, 0.3, true, new Generator(5));

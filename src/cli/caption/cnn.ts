@@ -1,6 +1,9 @@
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
+import { IMAGENET_PREPROCESS, type Preprocess } from './preprocess.js';
+
+export { IMAGENET_PREPROCESS, type Preprocess };
 
 /*
  * An ImageNet classifier in ONNX as a feature extractor: the graph is cut before its final fully
@@ -8,7 +11,9 @@ import sharp from 'sharp';
  * ("the CNN with its last FC layer chopped off"). The surgery works on the ONNX protobuf (onnx-proto):
  * it adds at most a DequantizeLinear and a Flatten node and a new graph output, drops the nodes and
  * weights that no longer lead to it, and changes no weight. onnxruntime-node runs the result and
- * sharp decodes and resizes the images, which is why this file lives with the command line.
+ * sharp decodes and resizes the images, which is why this file lives with the command line. Loading
+ * those three libraries takes about a quarter of a second, so the commands import this file only when
+ * they run (features.ts, loadExtractor), never at start-up.
  */
 const { onnx } = onnxProto;
 type NodeProto = onnxProto.onnx.INodeProto;
@@ -173,17 +178,6 @@ export function cutFinalFC(bytes: Uint8Array, source: string): CutModel {
   };
 }
 
-/** How images become the network's input: resize the shorter side, centre-crop, scale to [0, 1], normalize. */
-export interface Preprocess {
-  resize: number;
-  crop: number;
-  mean: [number, number, number];
-  std: [number, number, number];
-}
-
-/** torchvision's ImageNet preprocessing, which the ONNX Model Zoo classifiers expect. */
-export const IMAGENET_PREPROCESS: Preprocess = { resize: 256, crop: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
-
 /**
  * One image file as a [3, crop, crop] float32 array (CHW, RGB): decoded and converted to sRGB by
  * sharp, resized so the shorter side is `resize` (lanczos3), centre-cropped (offset floor((w − crop)/2)),
@@ -220,6 +214,11 @@ export class FeatureExtractor {
     // one thread: the results do not depend on how work is split, and batch runs stay light
     const session = await ort.InferenceSession.create(cut.bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
     return new FeatureExtractor(cut, session, p);
+  }
+
+  /** One image file, preprocessed as this model expects (loadImage). */
+  loadImage(file: string | Buffer): Promise<Float32Array> {
+    return loadImage(file, this.preprocess);
   }
 
   /** Feature vectors [n, F] for n preprocessed images, as one flat array. */

@@ -7,7 +7,6 @@ import { selectBackend, BACKEND_CHOICES, type BackendChoice } from '../backend.j
 import { UsageError } from '../errors.js';
 import { addDecodeOptions, decodeOptionsOf, type DecodeFlags } from './decode_options.js';
 import { addPreprocessOptions, loadExtractor, type PreprocessFlags } from './features.js';
-import { loadImage } from './cnn.js';
 import { loadCaptioner } from './eval.js';
 
 interface DescribeFlags extends DecodeFlags, PreprocessFlags { checkpoint: string; cnn: string; backend: BackendChoice; verbose?: boolean }
@@ -37,7 +36,7 @@ async function describe(photos: string[], f: DescribeFlags): Promise<void> {
     const t0 = performance.now();
     let image: Float32Array;
     try {
-      image = await loadImage(photo, fx.preprocess);
+      image = await fx.loadImage(photo);
     } catch (e) {
       failed.push(photo);
       process.stderr.write(`skipped ${photo}: ${(e as Error).message.split('\n')[0]}\n`);

@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { writeFileAtomic } from '../../io/fs.js';
 import { int } from '../options.js';
 import { UsageError } from '../errors.js';
-import { FeatureExtractor, loadImage, IMAGENET_PREPROCESS, type Preprocess } from './cnn.js';
+import type { FeatureExtractor } from './cnn.js';
+import { IMAGENET_PREPROCESS, type Preprocess } from './preprocess.js';
 import { progress } from './progress.js';
 import { defaultImageList } from './data.js';
 
@@ -37,6 +38,19 @@ export function preprocessOf(f: PreprocessFlags): Partial<Preprocess> {
   return { resize: f.resize, mean: f.mean, std: f.std, ...(f.crop ? { crop: f.crop } : {}) };
 }
 
+/**
+ * The CNN code, with onnx-proto, onnxruntime-node and sharp, imported when a command first needs it:
+ * loading those libraries takes about a quarter of a second, which every other command (and --help)
+ * would otherwise pay at start-up.
+ */
+async function cnnModule(): Promise<typeof import('./cnn.js')> {
+  try {
+    return await import('./cnn.js');
+  } catch (e) {
+    throw new UsageError(`the image libraries (onnxruntime-node, sharp, onnx-proto) could not be loaded: ${String((e as Error)?.message ?? e).split('\n')[0]}`);
+  }
+}
+
 /** Loads the classifier and cuts it; says which node was cut. */
 export async function loadExtractor(cnn: string, f: PreprocessFlags, say: (s: string) => void): Promise<FeatureExtractor> {
   let bytes: Buffer;
@@ -45,6 +59,7 @@ export async function loadExtractor(cnn: string, f: PreprocessFlags, say: (s: st
   } catch {
     throw new UsageError(`--cnn '${cnn}' does not exist or cannot be read: give an ImageNet classifier in ONNX format`);
   }
+  const { FeatureExtractor } = await cnnModule();
   let fx: FeatureExtractor;
   try {
     fx = await FeatureExtractor.create(new Uint8Array(bytes), cnn, preprocessOf(f));
@@ -87,7 +102,7 @@ async function features(f: FeatureFlags): Promise<void> {
     const batch: Float32Array[] = [], batchNames: string[] = [];
     for (const name of files.slice(i, i + f.batch)) {
       try {
-        batch.push(await loadImage(path.join(f.images, name), fx.preprocess));
+        batch.push(await fx.loadImage(path.join(f.images, name)));
         batchNames.push(name);
       } catch (e) {
         skipped.push(name);

@@ -10,8 +10,8 @@ import { progress } from './progress.js';
 
 interface TrainFlags {
   features: string; captions: string; split: string; list?: string;
-  cell: CaptionTrainConfig['cell']; inject: CaptionTrainConfig['inject']; embed: number; hidden: number; dropout: number;
-  minCount: number; maxLength: number; batch: number; lr: number; lrDecay: number; clip: number; epochs: number; patience: number;
+  cell: CaptionTrainConfig['cell']; inject: CaptionTrainConfig['inject']; embed: number; hidden: number; dropout: number; labelSmoothing: number;
+  minCount: number; maxLength: number; batch: number; lr: number; lrDecay: number; ema: number; clip: number; epochs: number; patience: number;
   valBeam: number; normalize: boolean; seed: number; out: string; backend: BackendChoice; json?: boolean;
 }
 
@@ -34,11 +34,13 @@ export function addCaptionTrainCommand(caption: Command): void {
     .option('--embed <n>', 'word embedding size', int(1), d.embed)
     .option('--hidden <n>', 'hidden units', int(1), d.hidden)
     .option('--dropout <p>', 'dropout on the image feature, the embeddings and the recurrent output', num(0, 0.99), d.dropout)
+    .option('--label-smoothing <ε>', 'train towards (1 − ε)·the next word + ε spread over the vocabulary', num(0, 0.99), d.labelSmoothing)
     .option('--min-count <n>', 'a word enters the vocabulary when the training captions use it at least n times', int(1), d.minCount)
     .option('--max-length <n>', 'training captions are cut to n words', int(1), d.maxLength)
     .option('--batch <n>', 'captions per batch', int(1), d.batch)
     .option('--lr <rate>', 'Adam learning rate', num(0, 10, false), d.lr)
     .option('--lr-decay <f>', 'learning rate factor after each epoch', num(0, 1, false), d.lrDecay)
+    .option('--ema <β>', 'validate and save a moving average of the weights, updated after each step with decay β (0: off)', num(0, 0.9999), d.ema)
     .option('--clip <norm>', 'clip the global gradient norm (0: off)', num(0), d.clip)
     .option('--epochs <n>', 'epochs at most (one epoch visits every training caption once)', int(1), d.epochs)
     .option('--patience <n>', 'stop when validation BLEU-4 has not improved for n epochs (0: never)', int(0), d.patience)
@@ -56,8 +58,8 @@ async function train(f: TrainFlags): Promise<void> {
   const files = { features: path.resolve(f.features), imageList: path.resolve(f.list ?? defaultImageList(f.features)), captions: path.resolve(f.captions), split: path.resolve(f.split) };
   const data = await readCaptionData(files);
   const config: CaptionTrainConfig = {
-    cell: f.cell, inject: f.inject, embed: f.embed, hidden: f.hidden, dropout: f.dropout, minCount: f.minCount, maxLength: f.maxLength,
-    batch: f.batch, lr: f.lr, lrDecay: f.lrDecay, clip: f.clip, epochs: f.epochs, patience: f.patience, valBeam: f.valBeam, normalize: f.normalize, seed: f.seed,
+    cell: f.cell, inject: f.inject, embed: f.embed, hidden: f.hidden, dropout: f.dropout, labelSmoothing: f.labelSmoothing, minCount: f.minCount, maxLength: f.maxLength,
+    batch: f.batch, lr: f.lr, lrDecay: f.lrDecay, ema: f.ema, clip: f.clip, epochs: f.epochs, patience: f.patience, valBeam: f.valBeam, normalize: f.normalize, seed: f.seed,
   };
   const trainer = asUsage(() => new CaptionTrainer(data, config));
   const emit = (event: Record<string, unknown>, text: string | null) => {
