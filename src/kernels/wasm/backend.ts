@@ -236,6 +236,11 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     return !pool || flops < PAR_FLOPS ? [[0, a.B]] : blocks(a.B, pool.size, MIN_ROWS, 1);
   }
   const nul = (x: Arr | null) => (x ? o(x) : 0);
+  /** Runs the parts of a call: on this thread alone when there is one, else over the pool. */
+  const runParts = (parts: Array<[number, number[]]>) => {
+    if (parts.length === 1) runHere(parts[0][0], parts[0][1]);
+    else pool!.run(parts, runHere);
+  };
   const inHeap = (...xs: Array<Arr | null>) => xs.every((x) => x === null || o(x) >= 0);
   const S = new Staging(heap, arena, ARENA);
   const ref = referenceBackend;
@@ -463,8 +468,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       if (!inHeap(a.gates, a.wHh, bHh, a.hInit, a.cInit, a.hs, a.cs, a.ghs)) return false;
       const parts = seqBlocks(a).map(([b0, nb], i) => [F_SEQ_FWD, [CELL[a.kind], T, B, H, b0, nb, +a.reverse,
         o(a.gates), o(a.wHh), nul(bHh), o(a.hInit), nul(a.cInit), o(a.hs), nul(a.cs), nul(a.ghs), works[i]]] as [number, number[]]);
-      if (parts.length === 1) runHere(parts[0][0], parts[0][1]);
-      else pool!.run(parts, runHere);
+      runParts(parts);
       return true;
     },
 
@@ -475,15 +479,18 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       if (dGh) need(dGh, T * B * G * H, 'dGh', 'recurrenceBackward');
       if (dc) need(dc, B * H, 'dc', 'recurrenceBackward');
       if (!inHeap(a.gates, a.wHh, a.hInit, a.cInit, a.hs, a.cs, a.ghs, gOut, dG, dGh, dh, dc)) return false;
-      const spare = a.kind === 'gru' ? heap.alloc(B * H) : null;
-      const wT = heap.alloc(G * H * H);
-      if ((spare && o(spare) < 0) || o(wT) < 0) return false;
+      // both written in full before they are read: no zero-fill
+      const spare = a.kind === 'gru' ? heap.alloc(B * H, false) : null;
+      const wT = heap.alloc(G * H * H, false);
+      if ((spare && o(spare) < 0) || o(wT) < 0) {
+        for (const x of [spare, wT]) if (x) heap.free(x);
+        return false;
+      }
       X.transpose(o(a.wHh), G * H, H, o(wT));
       const parts = seqBlocks(a).map(([b0, nb], i) => [F_SEQ_BWD, [CELL[a.kind], T, B, H, b0, nb, +a.reverse,
         o(a.gates), o(wT), o(a.hInit), nul(a.cInit), o(a.hs), nul(a.cs), nul(a.ghs), nul(gOut),
         o(dG), nul(dGh), o(dh), nul(dc), nul(spare), works[i]]] as [number, number[]]);
-      if (parts.length === 1) runHere(parts[0][0], parts[0][1]);
-      else pool!.run(parts, runHere);
+      runParts(parts);
       if (spare) heap.free(spare);
       heap.free(wT);
       return true;
