@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -7,13 +7,19 @@ import { ROOT, tempDir } from './helpers/cli.js';
 
 // The benchmark itself is never part of the tests; this only checks that its smallest run writes its
 // report: rnnkit alone on the js backend, a tiny model on a slice of the text, a few steps, no peers.
-test('npm run bench in its tiniest mode writes RESULTS.md with a table and results.json', (t) => {
+/** Runs the bench with rnnkit alone on a tiny model (lstm8, 5,000 characters, no gemm run) into a fresh folder, which it returns. */
+function tinyBench(t: TestContext, backends: string, steps: number, timeout: number): string {
   const out = tempDir('rnnkit-bench-test-');
   t.after(() => rmSync(out, { recursive: true, force: true }));
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'run.ts'),
-    '--only', 'ours', '--backends', 'js', '--cells', 'lstm8', '--chars', '5000', '--steps', '4',
-    '--gen-length', '10', '--gen-runs', '2', '--no-gemm', '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    '--only', 'ours', '--backends', backends, '--cells', 'lstm8', '--chars', '5000', '--steps', String(steps),
+    '--gen-length', '10', '--gen-runs', '2', '--no-gemm', '--out', out], { cwd: ROOT, encoding: 'utf8', timeout });
   assert.equal(r.status, 0, r.stderr + r.stdout);
+  return out;
+}
+
+test('npm run bench in its tiniest mode writes RESULTS.md with a table and results.json', (t) => {
+  const out = tinyBench(t, 'js', 4, 60_000);
 
   const md = readFileSync(path.join(out, 'RESULTS.md'), 'utf8');
   assert.match(md, /^# rnnkit benchmark/m);
@@ -38,12 +44,7 @@ test('npm run bench in its tiniest mode writes RESULTS.md with a table and resul
 });
 
 test('the bench runs rnnkit on the wasm backend on one and two threads, and writes the kernel profile', (t) => {
-  const out = tempDir('rnnkit-bench-test-');
-  t.after(() => rmSync(out, { recursive: true, force: true }));
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'run.ts'),
-    '--only', 'ours', '--backends', 'wasm', '--cells', 'lstm8', '--chars', '5000', '--steps', '5',
-    '--gen-length', '10', '--gen-runs', '2', '--no-gemm', '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-  assert.equal(r.status, 0, r.stderr + r.stdout);
+  const out = tinyBench(t, 'wasm', 5, 120_000);
   const md = readFileSync(path.join(out, 'RESULTS.md'), 'utf8');
   assert.match(md, /^\| rnnkit, wasm backend, 2 threads \|/m);
   assert.match(md, /^\| rnnkit, wasm backend, 1 thread \|/m);
