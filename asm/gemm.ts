@@ -22,6 +22,8 @@ const DOT_M: i32 = 64;
 const STREAM_M: i32 = 16;
 // k is split into chunks this long on the dot path, so the rows in use stay in the first-level cache.
 const DOT_KC: i32 = 512;
+// Rows of A per block on the dot path: 16 rows of DOT_KC floats (32 KiB) stay in a 48 KiB first-level cache.
+const DOT_MB: i32 = 16;
 
 /** Bytes of scratch one gemm call needs: packed A block, packed B block, one edge tile. */
 export function gemmWorkspaceBytes(): i32 {
@@ -266,92 +268,97 @@ function transpose4(src: usize, rs: usize, dst: usize, ds: usize): void {
 // Unpacked paths for few rows of C.
 
 // C[i, j] (+)= dot(A[i, :], B[j, :]) for B stored n×k: two rows of A against four rows of B at a time,
-// eight vector accumulators reduced horizontally once at the end.
+// eight vector accumulators reduced horizontally once at the end. The rows of A are taken DOT_MB at a
+// time, and for each such block B streams past once, four rows at a time, while the block stays in the
+// first-level cache: B (a whole W_hh, 1 MiB for an LSTM 256) then comes from the outer caches once per
+// block rather than once per pair of rows. Each element's sum is the same whatever the blocking.
 function dotRows(m: i32, n: i32, k: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, acc: bool): void {
-  const k4 = k & ~3;
   const brs = <usize>ldb * 4;
-  let i = 0;
-  for (; i + 1 < m; i += 2) {
-    const a0 = a + <usize>(i * lda) * 4, a1 = a0 + <usize>lda * 4;
-    const c0 = c + <usize>(i * ldc) * 4, c1 = c0 + <usize>ldc * 4;
+  const ars = <usize>lda * 4, crs = <usize>ldc * 4;
+  for (let i0 = 0; i0 < m; i0 += DOT_MB) {
+    const ie = min(i0 + DOT_MB, m);
     let j = 0;
     for (; j + 3 < n; j += 4) {
-      const b0 = b + <usize>j * brs;
-      let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s02 = f32x4.splat(0), s03 = f32x4.splat(0);
-      let s10 = f32x4.splat(0), s11 = f32x4.splat(0), s12 = f32x4.splat(0), s13 = f32x4.splat(0);
-      for (let p = 0; p < k4; p += 4) {
-        const o = <usize>p * 4;
-        const x0 = v128.load(a0 + o), x1 = v128.load(a1 + o);
-        let y = v128.load(b0 + o);
-        s00 = f32x4.add(s00, f32x4.mul(x0, y)); s10 = f32x4.add(s10, f32x4.mul(x1, y));
-        y = v128.load(b0 + brs + o);
-        s01 = f32x4.add(s01, f32x4.mul(x0, y)); s11 = f32x4.add(s11, f32x4.mul(x1, y));
-        y = v128.load(b0 + 2 * brs + o);
-        s02 = f32x4.add(s02, f32x4.mul(x0, y)); s12 = f32x4.add(s12, f32x4.mul(x1, y));
-        y = v128.load(b0 + 3 * brs + o);
-        s03 = f32x4.add(s03, f32x4.mul(x0, y)); s13 = f32x4.add(s13, f32x4.mul(x1, y));
+      const bj = b + <usize>j * brs, o = <usize>j * 4;
+      let i = i0;
+      for (; i + 1 < ie; i += 2) {
+        const a0 = a + <usize>i * ars, c0 = c + <usize>i * crs + o;
+        dot2x4(k, a0, a0 + ars, bj, brs, c0, c0 + crs, acc);
       }
-      let r0 = hsum4(s00, s01, s02, s03), r1 = hsum4(s10, s11, s12, s13);
-      for (let p = k4; p < k; p++) {
-        const o = <usize>p * 4;
-        const y = f32x4(load<f32>(b0 + o), load<f32>(b0 + brs + o), load<f32>(b0 + 2 * brs + o), load<f32>(b0 + 3 * brs + o));
-        r0 = f32x4.add(r0, f32x4.mul(v128.load32_splat(a0 + o), y));
-        r1 = f32x4.add(r1, f32x4.mul(v128.load32_splat(a1 + o), y));
-      }
-      const o = <usize>j * 4;
-      if (acc) { r0 = f32x4.add(r0, v128.load(c0 + o)); r1 = f32x4.add(r1, v128.load(c1 + o)); }
-      v128.store(c0 + o, r0); v128.store(c1 + o, r1);
+      if (i < ie) dot1x4(k, a + <usize>i * ars, bj, brs, c + <usize>i * crs + o, acc);
     }
     for (; j < n; j++) {
-      const bj = b + <usize>j * brs;
-      const o = <usize>j * 4;
-      const d0 = dot(a0, bj, k), d1 = dot(a1, bj, k);
-      store<f32>(c0 + o, acc ? load<f32>(c0 + o) + d0 : d0);
-      store<f32>(c1 + o, acc ? load<f32>(c1 + o) + d1 : d1);
+      const bj = b + <usize>j * brs, o = <usize>j * 4;
+      for (let i = i0; i < ie; i++) {
+        const d = dot(a + <usize>i * ars, bj, k);
+        const ci = c + <usize>i * crs + o;
+        store<f32>(ci, acc ? load<f32>(ci) + d : d);
+      }
     }
   }
-  for (; i < m; i++) {
-    const a0 = a + <usize>(i * lda) * 4;
-    const c0 = c + <usize>(i * ldc) * 4;
-    let j = 0;
-    for (; j + 3 < n; j += 4) {
-      const b0 = b + <usize>j * brs;
-      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-      let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
-      let p = 0;
-      // two independent sums per B row hide the add latency
-      for (; p + 7 < k; p += 8) {
-        const o = <usize>p * 4;
-        const x0 = v128.load(a0 + o), x1 = v128.load(a0 + o, 16);
-        s0 = f32x4.add(s0, f32x4.mul(x0, v128.load(b0 + o))); t0 = f32x4.add(t0, f32x4.mul(x1, v128.load(b0 + o, 16)));
-        s1 = f32x4.add(s1, f32x4.mul(x0, v128.load(b0 + brs + o))); t1 = f32x4.add(t1, f32x4.mul(x1, v128.load(b0 + brs + o, 16)));
-        s2 = f32x4.add(s2, f32x4.mul(x0, v128.load(b0 + 2 * brs + o))); t2 = f32x4.add(t2, f32x4.mul(x1, v128.load(b0 + 2 * brs + o, 16)));
-        s3 = f32x4.add(s3, f32x4.mul(x0, v128.load(b0 + 3 * brs + o))); t3 = f32x4.add(t3, f32x4.mul(x1, v128.load(b0 + 3 * brs + o, 16)));
-      }
-      for (; p + 3 < k; p += 4) {
-        const o = <usize>p * 4;
-        const x0 = v128.load(a0 + o);
-        s0 = f32x4.add(s0, f32x4.mul(x0, v128.load(b0 + o)));
-        s1 = f32x4.add(s1, f32x4.mul(x0, v128.load(b0 + brs + o)));
-        s2 = f32x4.add(s2, f32x4.mul(x0, v128.load(b0 + 2 * brs + o)));
-        s3 = f32x4.add(s3, f32x4.mul(x0, v128.load(b0 + 3 * brs + o)));
-      }
-      let r = hsum4(f32x4.add(s0, t0), f32x4.add(s1, t1), f32x4.add(s2, t2), f32x4.add(s3, t3));
-      for (; p < k; p++) {
-        const o = <usize>p * 4;
-        const y = f32x4(load<f32>(b0 + o), load<f32>(b0 + brs + o), load<f32>(b0 + 2 * brs + o), load<f32>(b0 + 3 * brs + o));
-        r = f32x4.add(r, f32x4.mul(v128.load32_splat(a0 + o), y));
-      }
-      const o = <usize>j * 4;
-      if (acc) r = f32x4.add(r, v128.load(c0 + o));
-      v128.store(c0 + o, r);
-    }
-    for (; j < n; j++) {
-      const o = <usize>j * 4;
-      const d = dot(a0, b + <usize>j * brs, k);
-      store<f32>(c0 + o, acc ? load<f32>(c0 + o) + d : d);
-    }
+}
+
+// C[0..2, 0..4] (+)= rows a0, a1 · rows b0 … b0 + 3·brs.
+// @ts-ignore: decorator
+@inline
+function dot2x4(k: i32, a0: usize, a1: usize, b0: usize, brs: usize, c0: usize, c1: usize, acc: bool): void {
+  const k4 = k & ~3;
+  let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s02 = f32x4.splat(0), s03 = f32x4.splat(0);
+  let s10 = f32x4.splat(0), s11 = f32x4.splat(0), s12 = f32x4.splat(0), s13 = f32x4.splat(0);
+  for (let p = 0; p < k4; p += 4) {
+    const o = <usize>p * 4;
+    const x0 = v128.load(a0 + o), x1 = v128.load(a1 + o);
+    let y = v128.load(b0 + o);
+    s00 = f32x4.add(s00, f32x4.mul(x0, y)); s10 = f32x4.add(s10, f32x4.mul(x1, y));
+    y = v128.load(b0 + brs + o);
+    s01 = f32x4.add(s01, f32x4.mul(x0, y)); s11 = f32x4.add(s11, f32x4.mul(x1, y));
+    y = v128.load(b0 + 2 * brs + o);
+    s02 = f32x4.add(s02, f32x4.mul(x0, y)); s12 = f32x4.add(s12, f32x4.mul(x1, y));
+    y = v128.load(b0 + 3 * brs + o);
+    s03 = f32x4.add(s03, f32x4.mul(x0, y)); s13 = f32x4.add(s13, f32x4.mul(x1, y));
   }
+  let r0 = hsum4(s00, s01, s02, s03), r1 = hsum4(s10, s11, s12, s13);
+  for (let p = k4; p < k; p++) {
+    const o = <usize>p * 4;
+    const y = f32x4(load<f32>(b0 + o), load<f32>(b0 + brs + o), load<f32>(b0 + 2 * brs + o), load<f32>(b0 + 3 * brs + o));
+    r0 = f32x4.add(r0, f32x4.mul(v128.load32_splat(a0 + o), y));
+    r1 = f32x4.add(r1, f32x4.mul(v128.load32_splat(a1 + o), y));
+  }
+  if (acc) { r0 = f32x4.add(r0, v128.load(c0)); r1 = f32x4.add(r1, v128.load(c1)); }
+  v128.store(c0, r0); v128.store(c1, r1);
+}
+
+// C[0, 0..4] (+)= row a0 · rows b0 … b0 + 3·brs; two independent sums per B row hide the add latency.
+// @ts-ignore: decorator
+@inline
+function dot1x4(k: i32, a0: usize, b0: usize, brs: usize, c0: usize, acc: bool): void {
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+  let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
+  let p = 0;
+  for (; p + 7 < k; p += 8) {
+    const o = <usize>p * 4;
+    const x0 = v128.load(a0 + o), x1 = v128.load(a0 + o, 16);
+    s0 = f32x4.add(s0, f32x4.mul(x0, v128.load(b0 + o))); t0 = f32x4.add(t0, f32x4.mul(x1, v128.load(b0 + o, 16)));
+    s1 = f32x4.add(s1, f32x4.mul(x0, v128.load(b0 + brs + o))); t1 = f32x4.add(t1, f32x4.mul(x1, v128.load(b0 + brs + o, 16)));
+    s2 = f32x4.add(s2, f32x4.mul(x0, v128.load(b0 + 2 * brs + o))); t2 = f32x4.add(t2, f32x4.mul(x1, v128.load(b0 + 2 * brs + o, 16)));
+    s3 = f32x4.add(s3, f32x4.mul(x0, v128.load(b0 + 3 * brs + o))); t3 = f32x4.add(t3, f32x4.mul(x1, v128.load(b0 + 3 * brs + o, 16)));
+  }
+  for (; p + 3 < k; p += 4) {
+    const o = <usize>p * 4;
+    const x0 = v128.load(a0 + o);
+    s0 = f32x4.add(s0, f32x4.mul(x0, v128.load(b0 + o)));
+    s1 = f32x4.add(s1, f32x4.mul(x0, v128.load(b0 + brs + o)));
+    s2 = f32x4.add(s2, f32x4.mul(x0, v128.load(b0 + 2 * brs + o)));
+    s3 = f32x4.add(s3, f32x4.mul(x0, v128.load(b0 + 3 * brs + o)));
+  }
+  let r = hsum4(f32x4.add(s0, t0), f32x4.add(s1, t1), f32x4.add(s2, t2), f32x4.add(s3, t3));
+  for (; p < k; p++) {
+    const o = <usize>p * 4;
+    const y = f32x4(load<f32>(b0 + o), load<f32>(b0 + brs + o), load<f32>(b0 + 2 * brs + o), load<f32>(b0 + 3 * brs + o));
+    r = f32x4.add(r, f32x4.mul(v128.load32_splat(a0 + o), y));
+  }
+  if (acc) r = f32x4.add(r, v128.load(c0));
+  v128.store(c0, r);
 }
 
 // [Σ x, Σ y, Σ z, Σ w] for four vectors: a 4×4 transpose folded into the additions.
