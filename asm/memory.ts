@@ -32,17 +32,29 @@ export function copy(dst: usize, src: usize, bytes: usize): void {
   for (; o < bytes; o += 4) store<i32>(dst + o, load<i32>(src + o));
 }
 
-/** dst (cols × rows) = transpose of src (rows × cols), in 8×8 blocks so both sides stay in cache lines. */
+/** dst (cols × rows) = transpose of src (rows × cols): 4×4 blocks through vector shuffles, scalar edges. */
 export function transpose(src: usize, rows: i32, cols: i32, dst: usize): void {
-  for (let i0 = 0; i0 < rows; i0 += 8) {
-    const i1 = min(i0 + 8, rows);
-    for (let j0 = 0; j0 < cols; j0 += 8) {
-      const j1 = min(j0 + 8, cols);
-      for (let i = i0; i < i1; i++) {
-        for (let j = j0; j < j1; j++) {
-          store<f32>(dst + (<usize>j * <usize>rows + <usize>i) * 4, load<f32>(src + (<usize>i * <usize>cols + <usize>j) * 4));
-        }
-      }
+  const r4 = rows & ~3, c4 = cols & ~3;
+  const srs = <usize>cols * 4, drs = <usize>rows * 4;
+  for (let i = 0; i < r4; i += 4) {
+    const s = src + <usize>i * srs;
+    let j = 0;
+    for (; j < c4; j += 4) {
+      const p = s + <usize>j * 4;
+      const r0 = v128.load(p), r1 = v128.load(p + srs), r2 = v128.load(p + 2 * srs), r3 = v128.load(p + 3 * srs);
+      const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+      const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      const d = dst + <usize>j * drs + <usize>i * 4;
+      v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+      v128.store(d + drs, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+      v128.store(d + 2 * drs, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+      v128.store(d + 3 * drs, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
     }
+    for (; j < cols; j++) {
+      for (let q = 0; q < 4; q++) store<f32>(dst + <usize>j * drs + <usize>(i + q) * 4, load<f32>(s + <usize>q * srs + <usize>j * 4));
+    }
+  }
+  for (let i = r4; i < rows; i++) {
+    for (let j = 0; j < cols; j++) store<f32>(dst + <usize>j * drs + <usize>i * 4, load<f32>(src + <usize>i * srs + <usize>j * 4));
   }
 }

@@ -75,10 +75,12 @@ export function recurrenceForward(kind: i32, T: i32, B: i32, H: i32, b0: i32, nb
  * gOut: ∂L/∂output [T, B, H] or 0. dG: ∂L/∂gates [T, B, G·H] written; dGh (GRU): ∂L/∂(recurrent half)
  * [T, B, 3H] written. spare: [B, H] scratch (GRU). wT: W_hhᵀ, [H, G·H]: with it the per-step product
  * dG_t·W_hh takes the unpacked dot-product path of gemm, instead of packing all of W_hh at every step.
+ * initGrad = 0: nobody needs ∂L/∂h_0 (a detached carried state), so the last step's product is skipped
+ * and dh holds no meaningful value on return (dc still does).
  */
 export function recurrenceBackward(kind: i32, T: i32, B: i32, H: i32, b0: i32, nb: i32, reverse: i32,
   gates: usize, wT: usize, hInit: usize, cInit: usize, hs: usize, cs: usize, ghs: usize, gOut: usize,
-  dG: usize, dGh: usize, dh: usize, dc: usize, spare: usize, work: usize): void {
+  dG: usize, dGh: usize, dh: usize, dc: usize, spare: usize, initGrad: i32, work: usize): void {
   const G = gatesOf(kind), GH = G * H, n = nb * H;
   const off = <usize>b0 * <usize>H * 4;
   let d = dh + off, other = spare + off;
@@ -92,7 +94,7 @@ export function recurrenceBackward(kind: i32, T: i32, B: i32, H: i32, b0: i32, n
     if (kind == GRU) {
       const dgh = at(dGh, t, B, b0, GH);
       gruBackward(nb, H, g, at(ghs, t, B, b0, GH), hPrev, d, dg, dgh, other);
-      gemm(0, 1, nb, H, GH, dgh, GH, wT, GH, other, H, 1, work);
+      if (!first || initGrad) gemm(0, 1, nb, H, GH, dgh, GH, wT, GH, other, H, 1, work);
       const x = d; d = other; other = x;
     } else {
       if (kind == LSTM) {
@@ -101,7 +103,7 @@ export function recurrenceBackward(kind: i32, T: i32, B: i32, H: i32, b0: i32, n
       } else {
         activateBackward(kind == RNN_RELU ? RELU : TANH, at(hs, t, B, b0, H), d, dg, n, 0);
       }
-      gemm(0, 1, nb, H, GH, dg, GH, wT, GH, d, H, 0, work);
+      if (!first || initGrad) gemm(0, 1, nb, H, GH, dg, GH, wT, GH, d, H, 0, work);
     }
   }
   if (d != dh + off) copy(dh + off, d, <usize>n * 4);

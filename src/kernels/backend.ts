@@ -126,10 +126,11 @@ export interface Backend {
   /**
    * Optional: the backward step loop in one call. dh (and dc), [B, H], hold ∂L/∂h_T (∂L/∂c_T) on entry
    * and ∂L/∂h_0 (∂L/∂c_0) on return; gOut is ∂L/∂hs or null; dG (and dGh, GRU) are written for every step.
-   * Returns false, having done nothing, where it cannot take these arrays.
+   * initGrad false: ∂L/∂h_0 is not wanted (dh then holds no meaningful value on return), which spares the
+   * last step's multiply by W_hh. Returns false, having done nothing, where it cannot take these arrays.
    */
   recurrenceBackward?(a: SequenceArgs, gOut: Float32Array | null, dG: Float32Array, dGh: Float32Array | null,
-    dh: Float32Array, dc: Float32Array | null): boolean;
+    dh: Float32Array, dc: Float32Array | null, initGrad?: boolean): boolean;
 
   /**
    * Adam / AdamW update of one parameter in one pass: m, v are the moment buffers, step ≥ 1.

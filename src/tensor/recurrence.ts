@@ -1,6 +1,6 @@
 import { kernels } from '../kernels/registry.js';
 import type { Activation, SequenceArgs, SequenceCell } from '../kernels/backend.js';
-import { Tensor, record, gradSink, shapeStr } from './tensor.js';
+import { Tensor, record, gradSink, gradTarget, shapeStr } from './tensor.js';
 
 /**
  * The fused recurrent op: one direction of one layer over a whole sequence, as ONE node on the tape.
@@ -136,7 +136,9 @@ export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Te
     const dc = kind === 'lstm' ? K.alloc(BH) : null;
     if (dc && gcT) dc.set(gcT);
 
-    const whole = !probe && K.recurrenceBackward?.(seq, gOut ?? null, dG, kind === 'gru' ? dGh : null, dh, dc) === true;
+    // a carried state is detached: then ∂L/∂h_0 has no taker, and the last step's multiply by W_hh is spared
+    const initGrad = !!(h0?.requiresGrad || c0?.requiresGrad);
+    const whole = !probe && K.recurrenceBackward?.(seq, gOut ?? null, dG, kind === 'gru' ? dGh : null, dh, dc, initGrad) === true;
     if (!whole) for (let s = T - 1; s >= 0; s--) {
       const t = reverse ? T - 1 - s : s;
       if (gOut) K.addScaled(dh, at(gOut, t, BH), 1, dh);
@@ -145,12 +147,12 @@ export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Te
       if (kind === 'gru') {
         const dgh = at(dGh, t, BG);
         K.gruBackward(B, H, g, at(ghs!, t, BG), hPrevAt(t), at(hs, t, BH), dh, dg, dgh, spare!);
-        K.gemm(false, false, B, H, G * H, dgh, wHh.data, spare!, true);
+        if (s > 0 || initGrad) K.gemm(false, false, B, H, G * H, dgh, wHh.data, spare!, true);
         [dh, spare] = [spare!, dh];
       } else {
         if (kind === 'lstm') K.lstmBackward(B, H, g, cPrevAt(t), at(cs!, t, BH), dh, dc!, dg);
         else K.activateBackward(act, at(hs, t, BH), dh, dg, false);
-        K.gemm(false, false, B, H, G * H, dg, wHh.data, dh, false);
+        if (s > 0 || initGrad) K.gemm(false, false, B, H, G * H, dg, wHh.data, dh, false);
       }
     }
 
@@ -158,19 +160,19 @@ export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Te
     const gh0 = gradSink(h0), gc0 = gradSink(c0);
     if (gh0) K.addScaled(gh0, dh, 1, gh0);
     if (gc0 && dc) K.addScaled(gc0, dc, 1, gc0);
-    const gW = gradSink(wHh);
+    const gW = gradTarget(wHh);
     if (gW) {
       // Σ_t dGh_tᵀ · h_{t-1}: the initial state's step alone, the other T−1 steps in one multiply
       const first = reverse ? T - 1 : 0;
-      K.gemm(true, false, G * H, H, B, at(dGh, first, BG), hInit, gW, true);
+      K.gemm(true, false, G * H, H, B, at(dGh, first, BG), hInit, gW.data, gW.accumulate);
       if (T > 1) {
         const dBlock = reverse ? dGh.subarray(0, (T - 1) * BG) : dGh.subarray(BG);
         const hBlock = reverse ? hs.subarray(BH) : hs.subarray(0, (T - 1) * BH);
-        K.gemm(true, false, G * H, H, (T - 1) * B, dBlock, hBlock, gW, true);
+        K.gemm(true, false, G * H, H, (T - 1) * B, dBlock, hBlock, gW.data, true);
       }
     }
-    const gb = gradSink(bHh);
-    if (gb) K.sumRows(dGh, T * B, gb, true);
+    const gb = gradTarget(bHh);
+    if (gb) K.sumRows(dGh, T * B, gb.data, gb.accumulate);
     // this pass's own buffers, back at once (dG may be xw's gradient, which the tape frees)
     for (const x of new Set([dh, dc, spare, dG === sinkXw ? null : dG, dGh === dG ? null : dGh])) if (x) K.free?.(x);
   });

@@ -220,6 +220,30 @@ export function gradSink(t: Tensor | null | undefined): Float32Array | null {
 }
 
 /**
+ * The buffer for ∂L/∂t for an op that writes its whole gradient with a kernel that can either add or
+ * overwrite: when t has no gradient yet, it is created uninitialized and `accumulate` is false, so the
+ * op must write every element (no zero-fill of megabytes only to add onto). null when t needs no gradient.
+ */
+export function gradTarget(t: Tensor | null | undefined): { data: Float32Array; accumulate: boolean } | null {
+  if (!t || !t.requiresGrad) return null;
+  if (t.grad) return { data: t.grad.data, accumulate: true };
+  t.grad = Tensor.empty(t.shape);
+  return { data: t.grad.data, accumulate: false };
+}
+
+/**
+ * Hands `from`'s gradient buffer to `to` as its gradient when the two have the same size and `to` has
+ * none yet (an op whose backward is the identity, such as reshape): no copy, and `from` gives the
+ * buffer up, so the tape does not free it. Returns false when it cannot, and the op adds as usual.
+ */
+export function passGrad(from: Tensor, to: Tensor): boolean {
+  if (!to.requiresGrad || to.grad || !from.grad || from.retainsGrad || from.grad.size !== to.size) return false;
+  to.grad = new Tensor(from.grad.data, to.shape);
+  from.grad = null;
+  return true;
+}
+
+/**
  * Gives the memory of every intermediate tensor of root's graph back to the backend at once, instead of
  * when the garbage collector finds it: for a training loop that owns its step's graph and is done with it
  * (after backward and the optimizer step). Tensors in `keep`, and any that share memory with them, are

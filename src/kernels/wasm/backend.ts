@@ -472,7 +472,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       return true;
     },
 
-    recurrenceBackward(a, gOut, dG, dGh, dh, dc) {
+    recurrenceBackward(a, gOut, dG, dGh, dh, dc, initGrad = true) {
       const { T, B, H } = a, G = gateCount(a.kind);
       need(dG, T * B * G * H, 'dG', 'recurrenceBackward'); need(dh, B * H, 'dh', 'recurrenceBackward');
       if (gOut) need(gOut, T * B * H, 'gOut', 'recurrenceBackward');
@@ -489,7 +489,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       X.transpose(o(a.wHh), G * H, H, o(wT));
       const parts = seqBlocks(a).map(([b0, nb], i) => [F_SEQ_BWD, [CELL[a.kind], T, B, H, b0, nb, +a.reverse,
         o(a.gates), o(wT), o(a.hInit), nul(a.cInit), o(a.hs), nul(a.cs), nul(a.ghs), nul(gOut),
-        o(dG), nul(dGh), o(dh), nul(dc), nul(spare), works[i]]] as [number, number[]]);
+        o(dG), nul(dGh), o(dh), nul(dc), nul(spare), +initGrad, works[i]]] as [number, number[]]);
       runParts(parts);
       if (spare) heap.free(spare);
       heap.free(wT);

@@ -30,7 +30,7 @@ export interface KernelExports {
     gates: number, wHh: number, bHh: number, hInit: number, cInit: number, hs: number, cs: number, ghs: number, work: number): void;
   recurrenceBackward(kind: number, T: number, B: number, H: number, b0: number, nb: number, reverse: number,
     gates: number, wT: number, hInit: number, cInit: number, hs: number, cs: number, ghs: number, gOut: number,
-    dG: number, dGh: number, dh: number, dc: number, spare: number, work: number): void;
+    dG: number, dGh: number, dh: number, dc: number, spare: number, initGrad: number, work: number): void;
   adamStep(param: number, grad: number, m: number, v: number, n: number, beta1: number, b1c: number, beta2: number, b2c: number,
     stepSize: number, bc2Sqrt: number, eps: number, decay: number, l2: number, decoupled: number): void;
 }

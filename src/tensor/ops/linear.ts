@@ -1,5 +1,5 @@
 import { kernels } from '../../kernels/registry.js';
-import { Tensor, record, gradSink, shapeStr } from '../tensor.js';
+import { Tensor, record, gradSink, gradTarget, shapeStr } from '../tensor.js';
 
 /** a · b for 2-D a [m, k] and b [k, n]. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
@@ -11,9 +11,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   kernels().gemm(false, false, m, n, k, a.data, b.data, out.data, false);
   record('matmul', [a, b], [out], 0, ([g]) => {
     const K = kernels();
-    const ga = gradSink(a), gb = gradSink(b);
-    if (ga) K.gemm(false, true, m, k, n, g!, b.data, ga, true); // dA = dC · Bᵀ
-    if (gb) K.gemm(true, false, k, n, m, a.data, g!, gb, true); // dB = Aᵀ · dC
+    const ga = gradTarget(a), gb = gradTarget(b);
+    if (ga) K.gemm(false, true, m, k, n, g!, b.data, ga.data, ga.accumulate); // dA = dC · Bᵀ
+    if (gb) K.gemm(true, false, k, n, m, a.data, g!, gb.data, gb.accumulate); // dB = Aᵀ · dC
   });
   return out;
 }
@@ -35,10 +35,10 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   K.gemm(false, true, rows, outF, inF, x.data, weight.data, out.data, false);
   if (bias) K.addRowVector(out.data, bias.data, rows);
   record('linear', [x, weight, bias], [out], 0, ([g]) => {
-    const gx = gradSink(x), gw = gradSink(weight), gb = gradSink(bias);
-    if (gx) K.gemm(false, false, rows, inF, outF, g!, weight.data, gx, true); // dx = dy · W
-    if (gw) K.gemm(true, false, outF, inF, rows, g!, x.data, gw, true); // dW = dyᵀ · x
-    if (gb) K.sumRows(g!, rows, gb, true);
+    const gx = gradTarget(x), gw = gradTarget(weight), gb = gradTarget(bias);
+    if (gx) K.gemm(false, false, rows, inF, outF, g!, weight.data, gx.data, gx.accumulate); // dx = dy · W
+    if (gw) K.gemm(true, false, outF, inF, rows, g!, x.data, gw.data, gw.accumulate); // dW = dyᵀ · x
+    if (gb) K.sumRows(g!, rows, gb.data, gb.accumulate);
   });
   return out;
 }
@@ -67,7 +67,7 @@ export function linearOneHot(ids: Int32Array, idsShape: readonly number[], weigh
   }
   if (bias) K.addRowVector(out.data, bias.data, ids.length);
   record('linearOneHot', [weight, bias], [out], ids.byteLength, ([g]) => {
-    const gw = gradSink(weight), gb = gradSink(bias);
+    const gw = gradSink(weight), gb = gradTarget(bias);
     if (gw && few) {
       addColumns(gw, outF, inF, ids, g!);
     } else if (gw) {
@@ -78,7 +78,7 @@ export function linearOneHot(ids: Int32Array, idsShape: readonly number[], weigh
       K.free?.(gT);
       K.free?.(back);
     }
-    if (gb) K.sumRows(g!, ids.length, gb, true);
+    if (gb) K.sumRows(g!, ids.length, gb.data, gb.accumulate);
   });
   return out;
 }

@@ -29,7 +29,7 @@ export function crossEntropy(logits: Tensor, targets: Int32Array | readonly numb
   if (!(eps >= 0 && eps < 1)) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1), got ${eps}`);
   const y = toIds(targets, C, 'crossEntropy targets', ignore);
   const K = kernels();
-  const probs = K.alloc(logits.size);
+  const probs = K.alloc(logits.size, true); // written in full by the kernel
   let { loss, count } = K.softmaxCrossEntropy(logits.data, N, C, y, ignore, probs);
   if (eps > 0) loss = (1 - eps) * loss + eps * meanNegLogProbs(logits.data, probs, N, C, y, ignore);
   const denom = reduction === 'mean' ? count : 1;

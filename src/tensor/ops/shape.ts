@@ -1,5 +1,5 @@
 import { kernels } from '../../kernels/registry.js';
-import { Tensor, record, gradSink, shapeStr, shapeSize, type Shape } from '../tensor.js';
+import { Tensor, record, gradSink, passGrad, shapeStr, shapeSize, type Shape } from '../tensor.js';
 
 /** The same values with a new shape (one dimension may be -1). Shares no memory, so it is always safe. */
 export function reshape(a: Tensor, shape: Shape): Tensor {
@@ -11,6 +11,7 @@ export function reshape(a: Tensor, shape: Shape): Tensor {
   }
   const out = new Tensor(a.data, s);
   record('reshape', [a], [out], 0, ([g]) => {
+    if (passGrad(out, a)) return; // the same values in the same order: the gradient needs no copy
     const ga = gradSink(a);
     if (ga) kernels().addScaled(ga, g!, 1, ga);
   });
