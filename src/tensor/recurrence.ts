@@ -175,7 +175,7 @@ export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Te
     if (gb) K.sumRows(dGh, T * B, gb.data, gb.accumulate);
     // this pass's own buffers, back at once (dG may be xw's gradient, which the tape frees)
     for (const x of new Set([dh, dc, spare, dG === sinkXw ? null : dG, dGh === dG ? null : dGh])) if (x) K.free?.(x);
-  });
+  }, [cs, ghs, zeros].filter((x): x is Float32Array => x !== null));
   return { output, h: hT, c: cT };
 }
 

@@ -11,6 +11,8 @@ export interface Node {
   /** Bytes this node keeps alive only for its backward pass (activations it saved). */
   readonly savedBytes: number;
   backward(gradOutputs: readonly (Float32Array | null)[]): void;
+  /** Backend buffers the node alone holds for backward (beyond its outputs), freed by releaseGraph. */
+  readonly saved?: readonly Float32Array[];
 }
 
 let gradEnabled = true;
@@ -198,10 +200,10 @@ export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
  * Returns whether it recorded, so callers can skip saving activations otherwise.
  */
 export function record(op: string, inputs: (Tensor | null | undefined)[], outputs: Tensor[], savedBytes: number,
-  backward: (gradOutputs: readonly (Float32Array | null)[]) => void): boolean {
+  backward: (gradOutputs: readonly (Float32Array | null)[]) => void, saved?: readonly Float32Array[]): boolean {
   const ins = inputs.filter((t): t is Tensor => !!t);
   if (!needsGrad(...ins)) return false;
-  const node: Node = { op, inputs: ins, outputs, savedBytes, backward };
+  const node: Node = { op, inputs: ins, outputs, savedBytes, backward, saved };
   for (const o of outputs) {
     o.requiresGrad = true;
     o.node = node;
@@ -258,6 +260,7 @@ export function releaseGraph(root: Tensor, keep: readonly (Tensor | null | undef
     && k.byteOffset < x.byteOffset + x.byteLength && x.byteOffset < k.byteOffset + k.byteLength);
   for (const node of graphNodes(root)) {
     for (const o of node.outputs) if (!overlapsKept(o.data)) K.free(o.data);
+    for (const x of node.saved ?? []) if (!overlapsKept(x)) K.free(x);
   }
 }
 

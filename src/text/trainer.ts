@@ -1,3 +1,4 @@
+import { kernels } from '../kernels/index.js';
 import { Tensor, crossEntropy, Generator, noGrad, releaseGraph } from '../tensor/index.js';
 import {
   Adam, AdamW, SGD, RMSprop, Adagrad, StepLR, CosineAnnealingLR, LinearWarmup, applySchedule, clipGradNorm,
@@ -152,9 +153,12 @@ export class CharLMTrainer {
     const value = loss.item();
     const step = this.step + 1;
     if (!Number.isFinite(value)) throw new DivergedError(step, 'loss', value);
+    const params = this.model.parameters();
+    // the last step's gradients go back to the backend now rather than at a collection (this loop owns
+    // them; whoever reads them does so between steps)
+    for (const p of params) if (p.grad) kernels().free?.(p.grad.data);
     this.optimizer.zeroGrad();
     loss.backward();
-    const params = this.model.parameters();
     // with clipping off the norm is still measured (for progress and divergence checks)
     const gradNorm = clipGradNorm(params, clip > 0 ? clip : Number.MAX_VALUE);
     if (!Number.isFinite(gradNorm)) throw new DivergedError(step, 'gradient norm', gradNorm);

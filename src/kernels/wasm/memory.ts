@@ -55,6 +55,8 @@ export class HeapView extends Float32Array<ArrayBufferLike> {
   ptr = -1;
   owner: Float32Array | undefined = undefined;
   ballast: ArrayBuffer | undefined = undefined;
+  /** Which ballast period the view was handed out in (see Heap.alloc). */
+  epoch = 0;
 
   override subarray(begin?: number, end?: number): HeapView {
     const s = super.subarray(begin, end) as HeapView;
@@ -77,7 +79,9 @@ export class WasmHeap {
   private batchPending = false;
   /** Bytes live just after the last batch of finalizers ran, or −1 if none has run since the limit last moved. */
   private liveAfterCollection = -1;
+  // bytes handed out in the current ballast period and not freed by hand since
   private sinceBallast = 0;
+  private epoch = 0;
 
   constructor(heapBase: number, memory: WebAssembly.Memory, shared: boolean, private readonly maxBytes: number,
     private readonly zero: (ptr: number, bytes: number) => void, softLimitMiB = 512) {
@@ -184,9 +188,11 @@ export class WasmHeap {
     v.ptr = off;
     if (!fresh && zero) this.zero(off, n * 4);
     this.registry.register(v, off, v);
+    v.epoch = this.epoch;
     this.sinceBallast += n * 4;
     if (this.sinceBallast >= BALLAST_EVERY) {
       this.sinceBallast = 0;
+      this.epoch++;
       try {
         v.ballast = new ArrayBuffer(BALLAST);
       } catch {
@@ -212,7 +218,8 @@ export class WasmHeap {
     if (this.registry.unregister(x)) {
       this.allocator.release(x.ptr);
       // a block given back by hand needs no collection to come back: it does not count towards ballast
-      this.sinceBallast = Math.max(0, this.sinceBallast - x.byteLength);
+      // (a loop that frees all it allocates then never makes the collector run for the heap's sake)
+      if (x.epoch === this.epoch) this.sinceBallast -= x.byteLength;
     }
   }
 

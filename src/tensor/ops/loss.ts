@@ -50,7 +50,7 @@ export function crossEntropy(logits: Tensor, targets: Int32Array | readonly numb
         gl[o + y[r]] += s;
       }
     }
-  });
+  }, [probs]);
   return out;
 }
 
