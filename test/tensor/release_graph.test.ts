@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWasmBackend } from '../../src/kernels/wasm/index.js';
 import { kernels, setBackend } from '../../src/kernels/registry.js';
-import { Tensor, releaseGraph, linear, tanh, sum, reshape, select } from '../../src/tensor/index.js';
+import { Tensor, releaseGraph, linear, tanh, sum, reshape, select, recurrence, crossEntropy } from '../../src/tensor/index.js';
 
 // releaseGraph gives a finished step's intermediates back to the backend at once, and nothing else.
 
@@ -27,6 +27,32 @@ test('releaseGraph frees the intermediates, keeps leaves and kept tensors (and w
     assert.deepEqual(Float32Array.from(row.data), keepCopy, 'the kept tensor is intact');
     assert.ok(x.data.every((v) => v === 0.5) && w.data.every((v) => v === 0.25), 'the leaves are intact');
     assert.ok(x.grad && w.grad && x.grad.data.every(Number.isFinite), 'the leaves keep their gradients');
+  } finally {
+    setBackend(before);
+  }
+});
+
+test('releaseGraph also frees what nodes saved beyond their outputs (an LSTM\'s cell states, the softmax probabilities)', () => {
+  const before = kernels();
+  setBackend(W);
+  try {
+    const T = 6, B = 3, H = 8, V = 5, D = 7;
+    const fill = (t: Tensor, s: number) => { t.data.forEach((_, i) => { t.data[i] = Math.sin(s * (i + 1)) * 0.3; }); return t; };
+    const x = fill(Tensor.zeros([T * B, D]), 1.1);
+    const wIh = fill(Tensor.zeros([4 * H, D], true), 1.7), wHh = fill(Tensor.zeros([4 * H, H], true), 2.3);
+    const wHy = fill(Tensor.zeros([V, H], true), 2.9);
+    const h0 = fill(Tensor.zeros([B, H]), 3.1), c0 = fill(Tensor.zeros([B, H]), 3.7); // a detached carried state
+    const targets = Array.from({ length: T * B }, (_, i) => (i * 3) % V);
+    const live0 = W.memoryStats().live;
+    const xw = reshape(linear(x, wIh), [T, B, 4 * H]);
+    const { output, h, c } = recurrence('lstm', xw, h0, c0, wHh, null);
+    const loss = crossEntropy(linear(reshape(output, [T * B, H]), wHy), targets);
+    loss.backward();
+    releaseGraph(loss, [h, c]);
+    // what must remain: the three weight gradients and the kept last state, each in whole 64-byte blocks
+    const block = (floats: number) => Math.ceil((floats * 4) / 64) * 64;
+    const expected = live0 + block(4 * H * D) + block(4 * H * H) + block(V * H) + 2 * block(B * H);
+    assert.equal(W.memoryStats().live, expected);
   } finally {
     setBackend(before);
   }
