@@ -74,6 +74,8 @@ export interface Backend {
   gatherRows(table: Float32Array, width: number, ids: Int32Array, out: Float32Array): void;
   /** table[ids[r], :] += src[r, :]. */
   scatterAddRows(table: Float32Array, width: number, ids: Int32Array, src: Float32Array): void;
+  /** out (cols × rows) = the transpose of x (rows × cols); out and x must not overlap. */
+  transpose(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
 
   /**
    * Fused softmax + cross-entropy over the rows of an N × C logits matrix. Writes the row-wise

@@ -274,6 +274,24 @@ test('addRowVector and sumRows: bit-identical', () => {
   }
 });
 
+test('transpose: every shape, in and out of the heap, the same bits as the reference', () => {
+  const r = rng(8);
+  for (const rows of SIZES) {
+    for (const cols of [1, 4, 5, 89, 256]) {
+      const x = rand(rows * cols, r);
+      const want = new Float32Array(rows * cols);
+      R.transpose(x, rows, cols, want);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) assert.equal(want[j * rows + i], x[i * cols + j]);
+      for (const [a, b] of PLACES) {
+        const out = put(new Float32Array(want.length).fill(7), b);
+        W.transpose(put(x, a), rows, cols, out);
+        sameBits(out, want, `transpose ${rows}×${cols}`);
+      }
+    }
+  }
+  assert.throws(() => W.transpose(W.alloc(5), 2, 3, W.alloc(6)), RangeError);
+});
+
 test('gatherRows and scatterAddRows, with repeated ids', () => {
   const r = rng(7);
   for (const width of SIZES) {

@@ -84,3 +84,15 @@ export function scatterAddRows(table: Float32Array, width: number, ids: Int32Arr
     for (let j = 0; j < width; j++) table[t + j] += src[s + j];
   }
 }
+
+/** out (cols × rows) = xᵀ, in 16×16 tiles: a row-by-row walk would write out with a stride of whole rows, which thrashes the cache. */
+export function transpose(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
+  const TILE = 16;
+  for (let r0 = 0; r0 < rows; r0 += TILE) {
+    const r1 = Math.min(r0 + TILE, rows);
+    for (let c0 = 0; c0 < cols; c0 += TILE) {
+      const c1 = Math.min(c0 + TILE, cols);
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[c * rows + r] = x[r * cols + c];
+    }
+  }
+}

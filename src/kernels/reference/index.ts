@@ -1,6 +1,6 @@
 import type { Backend } from '../backend.js';
 import { gemm } from './gemm.js';
-import { activate, activateBackward, addScaled, mul, scale, sumSquares, sum, addRowVector, sumRows, gatherRows, scatterAddRows } from './elementwise.js';
+import { activate, activateBackward, addScaled, mul, scale, sumSquares, sum, addRowVector, sumRows, gatherRows, scatterAddRows, transpose } from './elementwise.js';
 import { softmax, softmaxCrossEntropy, softmaxCrossEntropyBackward } from './softmax.js';
 import { lstmForward, lstmBackward } from './lstm.js';
 import { gruForward, gruBackward } from './gru.js';
@@ -11,5 +11,5 @@ export const referenceBackend: Backend = {
   name: 'js',
   alloc: (n) => new Float32Array(n),
   gemm, activate, activateBackward, addScaled, mul, scale, sumSquares, sum, addRowVector, sumRows,
-  gatherRows, scatterAddRows, softmax, softmaxCrossEntropy, softmaxCrossEntropyBackward, lstmForward, lstmBackward, gruForward, gruBackward, adamStep,
+  gatherRows, scatterAddRows, transpose, softmax, softmaxCrossEntropy, softmaxCrossEntropyBackward, lstmForward, lstmBackward, gruForward, gruBackward, adamStep,
 };

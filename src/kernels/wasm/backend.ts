@@ -391,6 +391,13 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       else call(() => X.scatterAddRows(w(table), width, r(ids), ids.length, r(src)), () => ref.scatterAddRows(table, width, ids, src));
     },
 
+    transpose(x, rows, cols, out) {
+      need(x, rows * cols, 'x', 'transpose'); need(out, rows * cols, 'out', 'transpose');
+      const px = o(x), po = o(out);
+      if (px >= 0 && po >= 0) X.transpose(px, rows, cols, po);
+      else call(() => X.transpose(r(x), rows, cols, w(out)), () => ref.transpose(x, rows, cols, out));
+    },
+
     softmax(x, n, c, out) {
       need(x, n * c, 'x', 'softmax'); need(out, n * c, 'out', 'softmax');
       const px = o(x), po = o(out);

@@ -67,16 +67,21 @@ export function linearOneHot(ids: Int32Array, idsShape: readonly number[], weigh
   }
   if (bias) K.addRowVector(out.data, bias.data, ids.length);
   record('linearOneHot', [weight, bias], [out], ids.byteLength, ([g]) => {
-    const gw = gradSink(weight), gb = gradTarget(bias);
-    if (gw && few) {
-      addColumns(gw, outF, inF, ids, g!);
-    } else if (gw) {
+    const gb = gradTarget(bias);
+    if (few) {
+      const gw = gradSink(weight);
+      if (gw) addColumns(gw, outF, inF, ids, g!);
+    } else if (weight.requiresGrad) {
       const gT = K.alloc(inF * outF);
       K.scatterAddRows(gT, outF, ids, g!);
-      const back = transposed(gT, inF, outF);
-      K.addScaled(gw, back, 1, gw);
+      const gw = gradTarget(weight)!;
+      if (!gw.accumulate) K.transpose(gT, inF, outF, gw.data);
+      else {
+        const back = transposed(gT, inF, outF);
+        K.addScaled(gw.data, back, 1, gw.data);
+        K.free?.(back);
+      }
       K.free?.(gT);
-      K.free?.(back);
     }
     if (gb) K.sumRows(g!, ids.length, gb.data, gb.accumulate);
   });
@@ -101,9 +106,10 @@ function addColumns(m: Float32Array, rows: number, cols: number, ids: Int32Array
   }
 }
 
-/** The cols × rows transpose of a rows × cols matrix. */
+/** The cols × rows transpose of a rows × cols matrix, in a new backend buffer. */
 function transposed(m: Float32Array, rows: number, cols: number): Float32Array {
-  const t = kernels().alloc(rows * cols, true);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = m[r * cols + c];
+  const K = kernels();
+  const t = K.alloc(rows * cols, true);
+  K.transpose(m, rows, cols, t);
   return t;
 }
