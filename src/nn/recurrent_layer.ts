@@ -1,4 +1,4 @@
-import { Tensor, linear, linearOneHot, recurrence, gateCount, type CellKind, type RecurrenceResult, type Generator } from '../tensor/index.js';
+import { Tensor, add, linear, linearOneHot, recurrence, gateCount, type CellKind, type RecurrenceResult, type Generator } from '../tensor/index.js';
 import { OneHot } from './one_hot.js';
 import { uniform } from './init.js';
 
@@ -26,8 +26,13 @@ export function initDirection(kind: CellKind, inputSize: number, hiddenSize: num
  */
 export function runDirection(kind: CellKind, input: Tensor | OneHot, w: DirectionWeights, h0: Tensor | null, c0: Tensor | null,
   reverse: boolean, tag: string): RecurrenceResult {
+  // Outside the GRU, b_hh only adds to the gates as b_ih does: the two go in as one vector b_ih + b_hh,
+  // so the gates get one bias pass and backward sums ∂L/∂gates over the T·B rows once, not twice.
+  // (The GRU's b_hh sits inside r ⊙ (W_hn h + b_hn) and stays with the recurrence.)
+  const fold = kind !== 'gru' && w.bIh !== null && w.bHh !== null;
+  const bIn = fold ? add(w.bIh!, w.bHh!) : w.bIh;
   const xw = input instanceof OneHot
-    ? linearOneHot(input.ids, input.shape, w.wIh, w.bIh)
-    : linear(input, w.wIh, w.bIh);
-  return recurrence(kind, xw, h0, c0, w.wHh, w.bHh, { reverse, tag });
+    ? linearOneHot(input.ids, input.shape, w.wIh, bIn)
+    : linear(input, w.wIh, bIn);
+  return recurrence(kind, xw, h0, c0, w.wHh, fold ? null : w.bHh, { reverse, tag });
 }
