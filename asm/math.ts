@@ -36,12 +36,26 @@ export function expErr4(x: v128, err: v128): v128 {
   // pmin/pmax (one instruction each) with x first let NaN through
   const xc = f32x4.pmin(f32x4.pmax(x, k(11)), k(12));
   err = v128.and(err, f32x4.eq(xc, x)); // a clamped argument has no use for the correction
-  x = xc;
+  return expCore4(xc, err, true);
+}
+
+/** e^x per lane, as expErr4 with no correction (a few instructions fewer). */
+// @ts-ignore: decorator
+@inline
+export function exp4(x: v128): v128 {
+  return expCore4(f32x4.pmin(f32x4.pmax(x, k(11)), k(12)), x, false);
+}
+
+// e^(x + err) for x already clamped to the argument range; err is ignored unless withErr.
+// @ts-ignore: decorator
+@inline
+function expCore4(x: v128, err: v128, withErr: bool): v128 {
   const magic = k(1);
   const t = f32x4.add(f32x4.mul(x, k(0)), magic);
   const n = f32x4.sub(t, magic);
   let r = f32x4.sub(x, f32x4.mul(n, k(2)));
-  r = f32x4.add(f32x4.sub(r, f32x4.mul(n, k(3))), err);
+  r = f32x4.sub(r, f32x4.mul(n, k(3)));
+  if (withErr) r = f32x4.add(r, err);
   let p = f32x4.add(f32x4.mul(k(4), r), k(5));
   p = f32x4.add(f32x4.mul(p, r), k(6));
   p = f32x4.add(f32x4.mul(p, r), k(7));
@@ -63,7 +77,10 @@ export function expErr4(x: v128, err: v128): v128 {
 // @ts-ignore: decorator
 @inline
 export function sigmoid4(x: v128): v128 {
-  return sigmoidErr4(x, f32x4.splat(0));
+  const one = k(10);
+  const e = exp4(v128.or(x, k(20))); // e^−|x|
+  // x ≥ 0: 1/(1+e); x < 0: e/(1+e). One division, no extra rounding.
+  return f32x4.div(v128.bitselect(one, e, f32x4.ge(x, f32x4.splat(0))), f32x4.add(one, e));
 }
 
 /** σ(x + err) for a tiny correction err to x (see expErr4). */
@@ -74,7 +91,6 @@ export function sigmoidErr4(x: v128, err: v128): v128 {
   // e^−|x + err|: the correction enters with the sign that −|·| gives it
   const e = expErr4(v128.or(x, sign), v128.xor(err, v128.andnot(sign, x)));
   const one = k(10);
-  // x ≥ 0: 1/(1+e); x < 0: e/(1+e). One division, no extra rounding.
   const num = v128.bitselect(one, e, f32x4.ge(x, f32x4.splat(0)));
   return f32x4.div(num, f32x4.add(one, e));
 }
@@ -83,7 +99,13 @@ export function sigmoidErr4(x: v128, err: v128): v128 {
 // @ts-ignore: decorator
 @inline
 export function tanh4(x: v128): v128 {
-  return tanhErr4(x, f32x4.splat(0));
+  const sign = k(20);
+  const one = k(10);
+  const ax = v128.andnot(x, sign);
+  const small = tanhPoly4(x);
+  const e = exp4(f32x4.mul(ax, k(19))); // e^−2|x|
+  const big = f32x4.div(f32x4.sub(one, e), f32x4.add(one, e));
+  return v128.bitselect(small, v128.or(big, v128.and(x, sign)), f32x4.lt(ax, k(18)));
 }
 
 /** tanh(x + err) for a tiny correction err to x (see expErr4). */
@@ -93,12 +115,7 @@ export function tanhErr4(x: v128, err: v128): v128 {
   const sign = k(20);
   const one = k(10);
   const ax = v128.andnot(x, sign);
-  const z = f32x4.mul(x, x);
-  let p = f32x4.add(f32x4.mul(k(13), z), k(14));
-  p = f32x4.add(f32x4.mul(p, z), k(15));
-  p = f32x4.add(f32x4.mul(p, z), k(16));
-  p = f32x4.add(f32x4.mul(p, z), k(17));
-  let small = f32x4.add(f32x4.mul(f32x4.mul(p, z), x), x);
+  let small = tanhPoly4(x);
   // first-order correction: tanh' = 1 − tanh²
   small = f32x4.add(small, f32x4.mul(err, f32x4.sub(one, f32x4.mul(small, small))));
   const m2 = k(19);
@@ -107,6 +124,18 @@ export function tanhErr4(x: v128, err: v128): v128 {
   // the sign of x onto the large-|x| branch
   const signed = v128.or(big, v128.and(x, sign));
   return v128.bitselect(small, signed, f32x4.lt(ax, k(18)));
+}
+
+// tanh's odd polynomial, accurate below |x| = 0.625
+// @ts-ignore: decorator
+@inline
+function tanhPoly4(x: v128): v128 {
+  const z = f32x4.mul(x, x);
+  let p = f32x4.add(f32x4.mul(k(13), z), k(14));
+  p = f32x4.add(f32x4.mul(p, z), k(15));
+  p = f32x4.add(f32x4.mul(p, z), k(16));
+  p = f32x4.add(f32x4.mul(p, z), k(17));
+  return f32x4.add(f32x4.mul(f32x4.mul(p, z), x), x);
 }
 
 /** 1 − y², written (1 − y)(1 + y) so that it keeps its relative accuracy when |y| is close to 1. */
