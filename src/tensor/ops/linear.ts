@@ -59,13 +59,17 @@ export function linearOneHot(ids: Int32Array, idsShape: readonly number[], weigh
   // Few rows (generation, batch 1): read the columns in place. Many rows (training): transpose W
   // once so that every row becomes a contiguous copy.
   const few = ids.length <= FEW_ROWS;
-  if (few) readColumns(weight.data, outF, inF, ids, out.data);
-  else {
+  if (few) {
+    readColumns(weight.data, outF, inF, ids, out.data);
+    if (bias) K.addRowVector(out.data, bias.data, ids.length);
+  } else {
+    // the bias goes onto the inF rows of the transposed table, not onto the many rows gathered from it
+    // (the same single addition per value)
     const wT = transposed(weight.data, outF, inF);
+    if (bias) K.addRowVector(wT, bias.data, inF);
     K.gatherRows(wT, outF, ids, out.data);
     K.free?.(wT);
   }
-  if (bias) K.addRowVector(out.data, bias.data, ids.length);
   record('linearOneHot', [weight, bias], [out], ids.byteLength, ([g]) => {
     const gb = gradTarget(bias);
     if (few) {
