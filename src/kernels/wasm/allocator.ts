@@ -114,6 +114,11 @@ export class BlockAllocator {
     else this.linkFree(start, size);
   }
 
+  /** Bytes in live blocks. */
+  get live(): number {
+    return this.liveBytes;
+  }
+
   stats(): AllocatorStats {
     return { live: this.liveBytes, free: this.freeBytes, top: this.top, highWater: this.highWater };
   }

@@ -21,13 +21,16 @@ import { BlockAllocator, type AllocatorStats } from './allocator.js';
  * grows only up to a soft limit; past it, `alloc` hands out ordinary arrays (slower: kernels copy them)
  * until blocks are free again. The limit doubles when it is reached although a collection has just run
  * and left most of it live, so a working set that really is large still gets room. To have collections
- * happen at all, every
- * BALLAST_EVERY bytes handed out, the view carries a BALLAST-byte ArrayBuffer that the collector does
- * count; being larger than what allocators serve from their pools, it is mapped and never touched, so
- * it costs address space only. Finalizers run between tasks: a loop that never yields to the event
- * loop gets its blocks back only when it does.
+ * happen at all, the view handed out when the live bytes reach a mark carries a BALLAST-byte ArrayBuffer
+ * that the collector does count; being larger than what allocators serve from their pools, it is mapped
+ * and never touched, so it costs address space only. The mark is twice the live bytes (at least
+ * BALLAST_MIN) when the last ballast went out, or after a collection that brought much back: a program
+ * that frees by hand, whose live bytes only swing within a step, then soon stops paying for
+ * collections, while one that drops its views gets one each time its garbage has grown as large as
+ * what it keeps. Finalizers run between tasks: a loop that never yields to the event loop gets its
+ * blocks back only when it does.
  */
-const BALLAST_EVERY = 32 << 20;
+const BALLAST_MIN = 32 << 20;
 const BALLAST = 64 << 20;
 
 const PAGE = 65536;
@@ -55,8 +58,6 @@ export class HeapView extends Float32Array<ArrayBufferLike> {
   ptr = -1;
   owner: Float32Array | undefined = undefined;
   ballast: ArrayBuffer | undefined = undefined;
-  /** Which ballast period the view was handed out in (see Heap.alloc). */
-  epoch = 0;
 
   override subarray(begin?: number, end?: number): HeapView {
     const s = super.subarray(begin, end) as HeapView;
@@ -79,9 +80,9 @@ export class WasmHeap {
   private batchPending = false;
   /** Bytes live just after the last batch of finalizers ran, or −1 if none has run since the limit last moved. */
   private liveAfterCollection = -1;
-  // bytes handed out in the current ballast period and not freed by hand since
-  private sinceBallast = 0;
-  private epoch = 0;
+  // live bytes at which the next view carries ballast; bytes the collector brought back in this batch
+  private ballastAt = BALLAST_MIN;
+  private reclaimed = 0;
 
   constructor(heapBase: number, memory: WebAssembly.Memory, shared: boolean, private readonly maxBytes: number,
     private readonly zero: (ptr: number, bytes: number) => void, softLimitMiB = 512) {
@@ -150,14 +151,20 @@ export class WasmHeap {
     return this.ptrOf(x) >= 0;
   }
 
-  // A block came back from the collector; once the batch is done, note what is still live.
+  // A block came back from the collector; once the batch is done, note what is still live. Where the
+  // batch brought back much (a program that drops its views), the next ballast mark is twice what stays
+  // live; where it brought back little (a program that frees by hand, whose live bytes swing within a
+  // step), the mark stays where it was, above those swings.
   private collected(off: number): void {
+    this.reclaimed += this.allocator.sizeOf(off);
     this.allocator.release(off);
     if (this.batchPending) return;
     this.batchPending = true;
     setTimeout(() => {
       this.batchPending = false;
-      this.liveAfterCollection = this.allocator.stats().live;
+      this.liveAfterCollection = this.allocator.live;
+      if (this.reclaimed >= BALLAST_MIN / 4) this.ballastAt = Math.max(BALLAST_MIN, 2 * this.liveAfterCollection);
+      this.reclaimed = 0;
     }, 0);
   }
 
@@ -188,11 +195,9 @@ export class WasmHeap {
     v.ptr = off;
     if (!fresh && zero) this.zero(off, n * 4);
     this.registry.register(v, off, v);
-    v.epoch = this.epoch;
-    this.sinceBallast += n * 4;
-    if (this.sinceBallast >= BALLAST_EVERY) {
-      this.sinceBallast = 0;
-      this.epoch++;
+    const live = this.allocator.live;
+    if (live >= this.ballastAt) {
+      this.ballastAt = Math.max(BALLAST_MIN, 2 * live);
       try {
         v.ballast = new ArrayBuffer(BALLAST);
       } catch {
@@ -217,9 +222,6 @@ export class WasmHeap {
     if (!(x instanceof HeapView) || x.owner !== undefined) throw new Error('free() takes a view returned by alloc(), not a sub-view');
     if (this.registry.unregister(x)) {
       this.allocator.release(x.ptr);
-      // a block given back by hand needs no collection to come back: it does not count towards ballast
-      // (a loop that frees all it allocates then never makes the collector run for the heap's sake)
-      if (x.epoch === this.epoch) this.sinceBallast -= x.byteLength;
     }
   }
 
