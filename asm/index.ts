@@ -7,3 +7,4 @@ export * from './lstm';
 export * from './gru';
 export * from './adam';
 export * from './sequence';
+export * from './step';

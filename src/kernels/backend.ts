@@ -17,6 +17,31 @@ export type SequenceCell = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
  * cs [T, B, H], ghs (GRU) [T, B, 3H], hInit and cInit [B, H]. The arrays are those of the step loop in
  * tensor/recurrence.ts, which says what each holds.
  */
+/** The weights of one recurrent layer, for Backend.stepLayer. */
+export interface StepLayerWeights {
+  kind: SequenceCell;
+  /** Hidden units H. */
+  hidden: number;
+  /** W_hh, [G·H, H]. */
+  wHh: Float32Array;
+  /** The GRU's b_hh, [G·H] (null: none); the other cells have theirs folded into the input half. */
+  bHh: Float32Array | null;
+  /** One-hot input: row v of this [V, G·H] table is the input half of the gates for input v, biases included. */
+  table?: Float32Array;
+  /** Dense input: W_ih [G·H, I] and the input bias [G·H] (b_ih, plus b_hh outside the GRU). */
+  wIh?: Float32Array;
+  bIn?: Float32Array;
+}
+
+/** A recurrent layer laid out for steps at batch 1 (sampling). */
+export interface StepLayer {
+  /**
+   * h (and c) ← one step of the cell from hPrev (cPrev) on `input`: a row of the one-hot table, or a dense
+   * [I] vector. All vectors come from this backend's alloc; h and c are not hPrev and cPrev.
+   */
+  step(input: number | Float32Array, hPrev: Float32Array, cPrev: Float32Array | null, h: Float32Array, c: Float32Array | null): void;
+}
+
 export interface SequenceArgs {
   kind: SequenceCell;
   T: number; B: number; H: number;
@@ -133,6 +158,12 @@ export interface Backend {
    */
   recurrenceBackward?(a: SequenceArgs, gOut: Float32Array | null, dG: Float32Array, dGh: Float32Array | null,
     dh: Float32Array, dc: Float32Array | null, initGrad?: boolean): boolean;
+
+  /**
+   * Optional: a copy of the layer's weights, as they are now, laid out for steps at batch 1; null where the
+   * backend has nothing faster than its gemm and cell kernels for them.
+   */
+  stepLayer?(w: StepLayerWeights): StepLayer | null;
 
   /**
    * Adam / AdamW update of one parameter in one pass: m, v are the moment buffers, step ≥ 1.

@@ -1,4 +1,4 @@
-export type { Backend, Activation, SequenceArgs, SequenceCell } from './backend.js';
+export type { Backend, Activation, SequenceArgs, SequenceCell, StepLayer, StepLayerWeights } from './backend.js';
 export { referenceBackend } from './reference/index.js';
 export { profiled, type KernelProfile, type ProfiledBackend } from './profile.js';
 export { kernels, setBackend, registerBackend, useBackend, availableBackends } from './registry.js';

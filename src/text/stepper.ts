@@ -1,4 +1,4 @@
-import { kernels, type Backend } from '../kernels/index.js';
+import { kernels, type Backend, type StepLayer } from '../kernels/index.js';
 import type { Tensor } from '../tensor/index.js';
 import type { CharLM, CharLMState } from './char_lm.js';
 
@@ -42,6 +42,8 @@ export class CharLMStepper {
     g: Float32Array; gh: Float32Array | null; h: Float32Array; c: Float32Array | null; h2: Float32Array; c2: Float32Array | null }>;
   private readonly wHy: Float32Array;
   private readonly bHy: Float32Array | null;
+  // the backend's own batch-1 layout of each layer, where it has one for every layer
+  private readonly fast: StepLayer[] | null;
 
   constructor(private readonly model: CharLM) {
     const K = (this.K = kernels());
@@ -85,6 +87,12 @@ export class CharLMStepper {
     this.wHy = copy(p.get('head.weight'))!;
     this.bHy = copy(p.get('head.bias'));
     this.logits = K.alloc(V);
+    const kind = cell === 'lstm' ? 'lstm' : cell === 'gru' ? 'gru' : model.config.nonlinearity === 'relu' ? 'rnn_relu' : 'rnn_tanh';
+    const fast = this.layers.map((ly, l) => K.stepLayer?.({
+      kind, hidden: H, wHh: ly.wHh, bHh: ly.bHh,
+      ...(l === 0 ? { table: this.table } : { wIh: ly.wIh!, bIn: ly.bIn }),
+    }) ?? null);
+    this.fast = fast.every((f) => f !== null) ? (fast as StepLayer[]) : null;
   }
 
   /** Sets the carried state (h, and c for the LSTM, [layers, 1, H]); without one, zeros. */
@@ -107,6 +115,13 @@ export class CharLMStepper {
     let input: Float32Array | null = null;
     for (let l = 0; l < this.L; l++) {
       const ly = this.layers[l];
+      if (this.fast) {
+        this.fast[l].step(l === 0 ? x : input!, ly.h, ly.c, ly.h2, ly.c2);
+        if (ly.c) [ly.c, ly.c2] = [ly.c2, ly.c];
+        [ly.h, ly.h2] = [ly.h2, ly.h];
+        input = ly.h;
+        continue;
+      }
       if (l === 0) {
         this.ids[0] = x;
         K.gatherRows(this.table, GH, this.ids, ly.g);

@@ -5,6 +5,7 @@ import { Generator, noGrad } from '../../src/tensor/index.js';
 import { referenceBackend } from '../../src/kernels/reference/index.js';
 import { createWasmBackend } from '../../src/kernels/wasm/index.js';
 import { kernels, setBackend } from '../../src/kernels/registry.js';
+import { profiled } from '../../src/kernels/profile.js';
 import type { Backend } from '../../src/kernels/backend.js';
 
 // The one-character-at-a-time path of sampling against the model's own forward pass.
@@ -24,42 +25,56 @@ function withBackend<T>(K: Backend, f: () => T): T {
   }
 }
 
-function model(cell: CellType, layers: number, seed: number): CharLM {
-  const m = new CharLM({ cell, vocabSize: vocab.size, hiddenSize: 24, numLayers: layers, dropout: 0, nonlinearity: seed % 2 ? 'relu' : 'tanh' }, new Generator(seed));
+function model(cell: CellType, layers: number, seed: number, hidden = 24): CharLM {
+  const m = new CharLM({ cell, vocabSize: vocab.size, hiddenSize: hidden, numLayers: layers, dropout: 0, nonlinearity: seed % 2 ? 'relu' : 'tanh' }, new Generator(seed));
   // non-zero biases everywhere, so that a bias added in the wrong place shows
   for (const p of m.parameters()) for (let i = 0; i < p.data.length; i++) p.data[i] += 0.05 * Math.sin(i + seed);
   return m;
+}
+
+/** The stepper's logits against CharLM.forward's, from a zero state and then from a carried one. */
+function checkStepper(m: CharLM, cell: CellType, layers: number): void {
+  m.eval();
+  const half = 20;
+  const { first, rest } = noGrad(() => {
+    const a = m.forward(ids.subarray(0, half), [half, 1], null);
+    const b = m.forward(ids.subarray(half), [ids.length - half, 1], a.state);
+    return { first: a, rest: b };
+  });
+  const s = new CharLMStepper(m);
+  const check = (got: Float32Array, want: Float32Array, what: string) => {
+    for (let j = 0; j < vocab.size; j++) {
+      if (!(Math.abs(got[j] - want[j]) <= 1e-5 * (1 + Math.abs(want[j])))) assert.fail(`${cell} ×${layers} ${what}: logit ${j} ${got[j]}, forward ${want[j]}`);
+    }
+  };
+  s.setState(null);
+  for (let t = 0; t < half; t++) check(s.step(ids[t]), first.logits.data.subarray(t * vocab.size, (t + 1) * vocab.size), `step ${t} from zero`);
+  s.setState(first.state as CharLMState);
+  for (let t = half; t < ids.length; t++) {
+    check(s.step(ids[t]), rest.logits.data.subarray((t - half) * vocab.size, (t - half + 1) * vocab.size), `step ${t} from the carried state`);
+  }
 }
 
 for (const K of [referenceBackend, wasm]) {
   test(`stepper logits equal CharLM.forward for every cell, 1 and 2 layers, from zero and from a carried state (${K.name})`, () => {
     withBackend(K, () => {
       let seed = 1;
-      for (const cell of ['rnn', 'lstm', 'gru'] as CellType[]) for (const layers of [1, 2]) {
-        const m = model(cell, layers, seed++);
-        m.eval();
-        const half = 20;
-        const { first, rest } = noGrad(() => {
-          const a = m.forward(ids.subarray(0, half), [half, 1], null);
-          const b = m.forward(ids.subarray(half), [ids.length - half, 1], a.state);
-          return { first: a, rest: b };
-        });
-        const s = new CharLMStepper(m);
-        const check = (got: Float32Array, want: Float32Array, what: string) => {
-          for (let j = 0; j < vocab.size; j++) {
-            if (!(Math.abs(got[j] - want[j]) <= 1e-5 * (1 + Math.abs(want[j])))) assert.fail(`${cell} ×${layers} ${what}: logit ${j} ${got[j]}, forward ${want[j]}`);
-          }
-        };
-        s.setState(null);
-        for (let t = 0; t < half; t++) check(s.step(ids[t]), first.logits.data.subarray(t * vocab.size, (t + 1) * vocab.size), `step ${t} from zero`);
-        s.setState(first.state as CharLMState);
-        for (let t = half; t < ids.length; t++) {
-          check(s.step(ids[t]), rest.logits.data.subarray((t - half) * vocab.size, (t - half + 1) * vocab.size), `step ${t} from the carried state`);
-        }
-      }
+      for (const cell of ['rnn', 'lstm', 'gru'] as CellType[]) for (const layers of [1, 2]) checkStepper(model(cell, layers, seed++), cell, layers);
     });
   });
 }
+
+test('the wasm backend\'s batch-1 layer layout: the same logits, split over two threads or not, with padded panels', async () => {
+  const wasm2 = await createWasmBackend({ threads: 2 });
+  let seed = 11;
+  // 10 units: gate rows padded to whole panels; 210: big enough that the LSTM's and GRU's units split over the two threads
+  for (const hidden of [10, 210]) for (const cell of ['rnn', 'lstm', 'gru'] as CellType[]) {
+    const P = profiled(wasm2);
+    withBackend(P, () => checkStepper(model(cell, 2, seed++, hidden), cell, 2));
+    assert.equal(P.report().find((k) => k.kernel === 'stepLayer')?.calls, 2, `${cell} ${hidden}: both layers took the backend's layout`);
+  }
+  wasm2.stopThreads();
+});
 
 test('sampleText draws the same characters as sampling through CharLM.forward', () => {
   withBackend(wasm, () => {

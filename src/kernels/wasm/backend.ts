@@ -1,8 +1,9 @@
-import type { Activation, Backend, SequenceArgs } from '../backend.js';
+import type { Activation, Backend, SequenceArgs, StepLayer, StepLayerWeights } from '../backend.js';
 import { referenceBackend } from '../reference/index.js';
 import { WasmHeap, type HeapView, type HeapOptions } from './memory.js';
 import { instantiateKernels, type KernelExports } from './module.js';
 import { ThreadPool, CONTROL_BYTES, hostCores } from './threads.js';
+import { stepLayout, packPanels, permuteRows } from './step.js';
 
 /**
  * The WebAssembly backend: kernels compiled from asm/*.ts (AssemblyScript, 128-bit SIMD) over the heap
@@ -41,12 +42,13 @@ export interface WasmBackendOptions extends HeapOptions {
 
 // The calls helpers may run, by index.
 const THREAD_FNS = ['gemm', 'recurrenceForward', 'recurrenceBackward', 'addScaled', 'mul', 'scale', 'activate', 'activateBackward',
-  'addRowVector', 'sumRows', 'gatherRows', 'softmaxCrossEntropyBackward', 'adamStep'] as const;
+  'addRowVector', 'sumRows', 'gatherRows', 'softmaxCrossEntropyBackward', 'adamStep', 'stepPart'] as const;
 const fnIndex = (name: (typeof THREAD_FNS)[number]) => THREAD_FNS.indexOf(name);
 const F_GEMM = 0, F_SEQ_FWD = 1, F_SEQ_BWD = 2;
 const F_ADD_SCALED = fnIndex('addScaled'), F_MUL = fnIndex('mul'), F_SCALE = fnIndex('scale'), F_ACTIVATE = fnIndex('activate');
 const F_ACTIVATE_BACKWARD = fnIndex('activateBackward'), F_ADD_ROW_VECTOR = fnIndex('addRowVector'), F_SUM_ROWS = fnIndex('sumRows');
 const F_GATHER_ROWS = fnIndex('gatherRows'), F_SOFTMAX_CE_BACKWARD = fnIndex('softmaxCrossEntropyBackward'), F_ADAM = fnIndex('adamStep');
+const F_STEP = fnIndex('stepPart');
 // Elementwise and row-wise kernels over at least this many floats (1 MiB) are split over the threads:
 // smaller ones take tens of microseconds, and the other thread then spends as long fetching the rows the
 // first one just wrote (measured in W1: the helper's half of a 0.7 MiB softmax gradient took 7× the main
@@ -501,6 +503,61 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       if (spare) heap.free(spare);
       heap.free(wT);
       return true;
+    },
+
+    stepLayer(wt: StepLayerWeights): StepLayer | null {
+      const G = gateCount(wt.kind), H = wt.hidden, GH = G * H;
+      need(wt.wHh, GH * H, 'W_hh', 'stepLayer');
+      if (wt.bHh) need(wt.bHh, GH, 'b_hh', 'stepLayer');
+      if (!wt.table === !wt.wIh || (wt.wIh && !wt.bIn)) throw new Error('stepLayer: give either a one-hot table or W_ih with its bias');
+      if (wt.bIn) need(wt.bIn, GH, 'input bias', 'stepLayer');
+      // one block of units per thread where the product is worth splitting, like a matrix–vector product
+      const split = pool && GH * H >= MATVEC_SPLIT ? pool.size : 1;
+      const lay = stepLayout(G, H, blocks(H, split, 4, 4));
+      const R = lay.rows;
+      const I = wt.wIh ? wt.wIh.length / GH : 0;
+      const V = wt.table ? wt.table.length / GH : 0;
+      if (!Number.isInteger(I) || !Number.isInteger(V)) throw new Error(`stepLayer: W_ih or the table is not a whole number of rows of ${GH}`);
+      // weights copied into the heap in the packed order; the views keep the blocks alive as long as the layer
+      const wHh = heap.alloc(R * H, true);
+      packPanels(wt.wHh, H, lay.source, wHh);
+      const wIh = wt.wIh ? heap.alloc(R * I, true) : null;
+      if (wIh) packPanels(wt.wIh!, I, lay.source, wIh);
+      const bIn = wt.bIn ? heap.alloc(R, true) : null;
+      if (bIn) permuteRows(wt.bIn!, lay.source, bIn);
+      const table = wt.table ? heap.alloc(V * R, true) : null;
+      if (table) for (let v = 0; v < V; v++) permuteRows(wt.table!.subarray(v * GH, (v + 1) * GH), lay.source, table, v * R);
+      const bHh = wt.kind === 'gru' ? heap.alloc(R, true) : null;
+      if (bHh) permuteRows(wt.bHh, lay.source, bHh);
+      const gates = heap.alloc(R, true), gh = wt.kind === 'gru' ? heap.alloc(R, true) : null;
+      for (const x of [wHh, wIh, bIn, table, bHh, gates, gh]) if (x && o(x) < 0) return null; // the heap is full
+      const kind = CELL[wt.kind];
+      const parts = lay.parts.map((p) => [F_STEP, [kind, H, I, p.u0, p.nu, p.rows, 0, 0, wIh ? o(wIh) + 4 * p.row0 * I : 0,
+        o(wHh) + 4 * p.row0 * H, bHh ? o(bHh) + 4 * p.row0 : 0, 0, 0, o(gates) + 4 * p.row0, gh ? o(gh) + 4 * p.row0 : 0, 0, 0]] as [number, number[]]);
+      const lstm = wt.kind === 'lstm';
+      return {
+        step(input, hPrev, cPrev, h, c) {
+          let inRow: number, x = 0;
+          if (typeof input === 'number') {
+            if (!table) throw new Error('stepLayer: this layer takes a dense input, not a table row');
+            if (!(Number.isInteger(input) && input >= 0 && input < V)) throw new RangeError(`stepLayer: input ${input} out of range for ${V} rows`);
+            inRow = o(table) + 4 * input * R;
+          } else {
+            if (!bIn) throw new Error('stepLayer: this layer takes a table row, not a dense input');
+            need(input, I, 'x', 'stepLayer');
+            inRow = o(bIn); x = o(input);
+          }
+          need(hPrev, H, 'hPrev', 'stepLayer'); need(h, H, 'h', 'stepLayer');
+          if (lstm) { need(cPrev!, H, 'cPrev', 'stepLayer'); need(c!, H, 'c', 'stepLayer'); }
+          const ph = o(hPrev), pc = lstm ? o(cPrev!) : 0, oh = o(h), oc = lstm ? o(c!) : 0;
+          if (x < 0 || ph < 0 || oh < 0 || pc < 0 || oc < 0) throw new Error('stepLayer: the state vectors must come from this backend\'s alloc');
+          // the per-step arguments of each part: its slice of the input row, x, the state vectors
+          parts.forEach(([, a], i) => {
+            a[6] = inRow + 4 * lay.parts[i].row0; a[7] = x; a[11] = ph; a[12] = pc; a[15] = oh; a[16] = oc;
+          });
+          runParts(parts);
+        },
+      };
     },
 
     adamStep(param, grad, m, v, opt) {
