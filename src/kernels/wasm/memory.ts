@@ -23,12 +23,11 @@ import { BlockAllocator, type AllocatorStats } from './allocator.js';
  * and left most of it live, so a working set that really is large still gets room. To have collections
  * happen at all, the view handed out when the live bytes reach a mark carries a BALLAST-byte ArrayBuffer
  * that the collector does count; being larger than what allocators serve from their pools, it is mapped
- * and never touched, so it costs address space only. The mark is twice the live bytes (at least
- * BALLAST_MIN) when the last ballast went out, or after a collection that brought much back: a program
- * that frees by hand, whose live bytes only swing within a step, then soon stops paying for
- * collections, while one that drops its views gets one each time its garbage has grown as large as
- * what it keeps. Finalizers run between tasks: a loop that never yields to the event loop gets its
- * blocks back only when it does.
+ * and never touched, so it costs address space only. The mark is twice the live bytes when the last
+ * ballast went out, or BALLAST_MIN above what a collection that brought much back left live: a program
+ * that frees by hand, whose live bytes only swing within a step, soon stops paying for collections,
+ * while one that drops its views gets one for every BALLAST_MIN of garbage. Finalizers run between
+ * tasks: a loop that never yields to the event loop gets its blocks back only when it does.
  */
 const BALLAST_MIN = 32 << 20;
 const BALLAST = 64 << 20;
@@ -152,9 +151,9 @@ export class WasmHeap {
   }
 
   // A block came back from the collector; once the batch is done, note what is still live. Where the
-  // batch brought back much (a program that drops its views), the next ballast mark is twice what stays
-  // live; where it brought back little (a program that frees by hand, whose live bytes swing within a
-  // step), the mark stays where it was, above those swings.
+  // batch brought back much (a program that drops its views), the next ballast goes out BALLAST_MIN
+  // above what stays live; where it brought back little (a program that frees by hand, whose live bytes
+  // swing within a step), the mark stays where it was, above those swings.
   private collected(off: number): void {
     this.reclaimed += this.allocator.sizeOf(off);
     this.allocator.release(off);
@@ -163,7 +162,7 @@ export class WasmHeap {
     setTimeout(() => {
       this.batchPending = false;
       this.liveAfterCollection = this.allocator.live;
-      if (this.reclaimed >= BALLAST_MIN / 4) this.ballastAt = Math.max(BALLAST_MIN, 2 * this.liveAfterCollection);
+      if (this.reclaimed >= BALLAST_MIN / 4) this.ballastAt = this.liveAfterCollection + BALLAST_MIN;
       this.reclaimed = 0;
     }, 0);
   }
