@@ -4,12 +4,17 @@
  * own. Writes RESULTS.md and results.json into --out (default bench/).
  *
  *   npm run bench [-- --quick] [--only ours,torch,numpy,tfjs,brain] [--cells lstm256,lstm512,gru256,rnn256]
- *                 [--out DIR] [--backends wasm,js] [--chars N] [--steps N] [--gen-length N] [--gen-runs N] [--no-gemm]
+ *                 [--out DIR] [--backends wasm,js] [--chars N] [--steps N] [--gen-length N] [--gen-runs N] [--rounds N] [--no-gemm]
  *
  * Each training process reports every step's wall time and loss; speed is the median step time after
  * the warm-up steps, the loss the mean over the last ten of the loss steps. Each generation process
  * samples at batch 1, one character at a time, feeding it back. Peak memory is the VmHWM of the process
  * that ran only that workload.
+ *
+ * On a shared machine the speed of a core moves for minutes at a time, so one process per row can catch
+ * one implementation in a slow spell and its peer in a fast one. The rows the bars compare (rnnkit's wasm
+ * rows, PyTorch's and numpy's) are therefore run --rounds times (default 3), the rounds after the first
+ * interleaved cell by cell, and each speed is the median over the rounds.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,13 +58,15 @@ interface Options {
   slowWarmup: number;
   genLength: number;
   genRuns: number;
+  /** Times each compared row's speed is measured (see the header). */
+  rounds: number;
   gemm: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
   const o: Options = {
     quick: false, only: [...PEERS], cells: [], out: BENCH, backends: ['wasm', 'js'], chars: 1_000_000,
-    speedSteps: 23, lossSteps: 200, warmup: 3, slowSteps: 2, slowWarmup: 1, genLength: 500, genRuns: 9, gemm: true,
+    speedSteps: 23, lossSteps: 200, warmup: 3, slowSteps: 2, slowWarmup: 1, genLength: 500, genRuns: 9, rounds: 3, gemm: true,
   };
   let cells = DEFAULT_CELLS, steps: number | null = null;
   const int = (flag: string, v: string | undefined, min: number) => {
@@ -83,6 +90,7 @@ function parseOptions(argv: string[]): Options {
       case '--steps': steps = int(a, val(), 2); break;
       case '--gen-length': o.genLength = int(a, val(), 1); break;
       case '--gen-runs': o.genRuns = int(a, val(), 1); break;
+      case '--rounds': o.rounds = int(a, val(), 1); break;
       case '--no-gemm': o.gemm = false; break;
       case '--help': case '-h':
         process.stdout.write(`${readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]}*/\n`);
@@ -98,7 +106,7 @@ function parseOptions(argv: string[]): Options {
     if (!m || Number(m[2]) < 1) throw new Error(`a cell is lstm|gru|rnn followed by the hidden size (lstm256), got '${c}'`);
     return { name: c, cell: m[1] as 'lstm' | 'gru' | 'rnn', hidden: Number(m[2]) };
   });
-  if (o.quick) Object.assign(o, { speedSteps: 8, lossSteps: 8, slowSteps: 2, genLength: Math.min(o.genLength, 100), genRuns: Math.min(o.genRuns, 2) });
+  if (o.quick) Object.assign(o, { speedSteps: 8, lossSteps: 8, slowSteps: 2, genLength: Math.min(o.genLength, 100), genRuns: Math.min(o.genRuns, 2), rounds: 1 });
   if (steps !== null) Object.assign(o, { speedSteps: steps, lossSteps: steps, slowSteps: Math.min(o.slowSteps, steps) });
   o.warmup = Math.min(3, o.speedSteps - 1);
   o.slowWarmup = Math.min(1, o.slowSteps - 1);
@@ -147,6 +155,8 @@ interface Outcome {
   peakMiB?: number;
   /** CPU seconds ÷ wall seconds of the measured loop. */
   cpuShare?: number;
+  /** Where the row ran in several rounds: each round's chars/s (training or generation), the first round first. */
+  rounds?: number[];
 }
 
 const rowsFor = (o: Options): Row[] => {
@@ -276,6 +286,14 @@ function plan(o: Options, textFile: string): Job[] {
 }
 
 // ----------------------------------------------------------------------------------------- running
+
+/** The same job measuring speed alone: the speed steps, no loss run. */
+function speedOnly(job: Job, o: Options): Job {
+  if (job.mode === 'generate' || !job.lossRun) return job;
+  const args = [...job.args];
+  args[args.indexOf('--steps') + 1] = String(o.speedSteps);
+  return { ...job, args, steps: o.speedSteps, lossRun: false };
+}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -504,6 +522,7 @@ function markdown(rep: Report): string {
   L.push(`- **Training chars/s** = ${B}×${T} characters per step ÷ the median step time over the timed steps (after ${o.warmup} warm-up steps; ${o.speedSteps} steps in all for a speed-only run, ${o.lossSteps} where the loss is measured).`);
   L.push(`- **Loss** = the mean training loss over steps ${Math.max(1, o.lossSteps - 9)}–${o.lossSteps} (nats/char), measured once per implementation and cell where the time budget allows: rnnkit's ${o.backends[0]} backend on cells up to LSTM 256's cost, PyTorch's 2-thread as-set row on lstm256 and cells up to rnn256's cost, numpy's as-set row; "—" where only the speed steps were run. Each implementation starts from its own random initialisation.`);
   L.push(`- **Generation chars/s**: batch 1, sampling one character at a time at temperature 1 and feeding it back, ${o.genLength} characters per run from an untrained model (speed does not depend on the weights), median over ${o.genRuns} runs after ${GEN_WARMUP} warm-up runs.`);
+  if (o.rounds > 1) L.push(`- **Rounds**: rnnkit's wasm rows, PyTorch's and numpy's ran ${o.rounds} times, the rounds after the first interleaved cell by cell (the speed of a core on this shared machine moves for minutes at a time); their chars/s, training and generation, are the medians over the rounds, and "median step ms" shows the step time that median gives (each round's figure is in results.json). Loss, CPU÷wall and peak memory are from the first round.`);
   L.push('- **CPU÷wall** = CPU time of the training process ÷ wall time over its training loop: about 1 for one thread on an idle machine (up to 2 with two threads); well below that, other processes were taking the cores, and that row\'s speed is understated.');
   L.push('- **Peak MiB** = VmHWM of the process that ran only that workload (training and generation are separate processes), runtime included.');
   L.push(`- **ours÷peer** compares ${refLabel} (the first of --backends: wasm unless told otherwise, the backend \`selectBackend('auto')\` prefers) with each row: above 1× for speed means rnnkit is faster; below 1× for memory means rnnkit uses less.`, '');
@@ -513,7 +532,7 @@ function markdown(rep: Report): string {
     const refT = reference(outcomes, cell.name, o, 'train'), refG = reference(outcomes, cell.name, o, 'generate');
     const best = torchBest(outcomes, cell.name);
     L.push(`### ${cell.cell.toUpperCase()} ${cell.hidden}`, '');
-    L.push(`| implementation | train chars/s | ours÷peer | median step ms (steps timed) | CPU÷wall | loss, steps ${Math.max(1, o.lossSteps - 9)}–${o.lossSteps} | train peak MiB | ours÷peer | gen chars/s | ours÷peer | gen peak MiB | ours÷peer |`);
+    L.push(`| implementation | train chars/s | ours÷peer | median step ms (steps timed or rounds) | CPU÷wall | loss, steps ${Math.max(1, o.lossSteps - 9)}–${o.lossSteps} | train peak MiB | ours÷peer | gen chars/s | ours÷peer | gen peak MiB | ours÷peer |`);
     L.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
     for (const row of rowsFor(o)) {
       const tr = outcomes.find((x) => x.job.cell.name === cell.name && x.job.row.key === row.key && x.job.mode === 'train')!;
@@ -529,7 +548,7 @@ function markdown(rep: Report): string {
       }
       const lossCell = tr.status !== 'ok' ? '—' : row.peer === 'brain' ? 'n/c¹' : tr.loss !== undefined ? f(tr.loss, 3) : '—';
       const trainCells = tr.status === 'ok'
-        ? [f(tr.trainCps), ratio(refT?.trainCps, tr.trainCps), `${f(tr.medianStepMs, 1)} (${tr.timedSteps})`, f(tr.cpuShare, 2), lossCell, f(tr.peakMiB), ratio(refT?.peakMiB, tr.peakMiB)]
+        ? [f(tr.trainCps), ratio(refT?.trainCps, tr.trainCps), `${f(tr.medianStepMs, 1)} (${tr.rounds && tr.rounds.length > 1 ? `${tr.rounds.length} rounds` : tr.timedSteps})`, f(tr.cpuShare, 2), lossCell, f(tr.peakMiB), ratio(refT?.peakMiB, tr.peakMiB)]
         : [why(tr), '', '', '', '', '', ''];
       const genCells = ge.status === 'ok' ? [f(ge.genCps), ratio(refG?.genCps, ge.genCps), f(ge.peakMiB), ratio(refG?.peakMiB, ge.peakMiB)] : [why(ge), '', '', ''];
       L.push(`| ${label} | ${[...trainCells, ...genCells].join(' | ')} |`);
@@ -661,6 +680,29 @@ async function main(): Promise<void> {
         ? `${job.mode === 'train' ? `${f(r.trainCps)} chars/s${r.loss !== undefined ? `, loss ${f(r.loss, 3)}` : ''}` : `${f(r.genCps)} chars/s`}, peak ${f(r.peakMiB)} MiB (${f(r.wallS, 1)} s)\n`
         : `failed: ${r.error}\n`);
     }
+    // the compared rows again, round after round, each round cell by cell; each speed becomes the median
+    const compared = (r: Outcome) => r.status === 'ok' && !r.job.skip && (r.job.row.key === 'ours-wasm' || r.job.row.key === 'ours-wasm1t'
+      || r.job.row.peer === 'torch' || r.job.row.peer === 'numpy');
+    const again = outcomes.filter(compared);
+    for (const r of again) r.rounds = [(r.job.mode === 'train' ? r.trainCps : r.genCps)!];
+    const extra = o.cells.flatMap((cell) => Array.from({ length: o.rounds - 1 }, () => again.filter((r) => r.job.cell === cell)).flat());
+    for (const [i, first] of extra.entries()) {
+      const job = speedOnly(first.job, o);
+      process.stdout.write(`[round ${first.rounds!.length + 1}, ${i + 1}/${extra.length}] ${job.cell.name} ${job.row.label} ${job.mode} … `);
+      const r = await runJob(job);
+      if (r.status !== 'ok') { process.stdout.write(`failed: ${r.error} (this round is left out)\n`); continue; }
+      const cps = (job.mode === 'train' ? r.trainCps : r.genCps)!;
+      first.rounds!.push(cps);
+      process.stdout.write(`${f(cps)} chars/s (${f(r.wallS, 1)} s)\n`);
+    }
+    for (const r of again) {
+      if (r.rounds!.length < 2) continue;
+      const cps = median(r.rounds!);
+      if (r.job.mode === 'train') {
+        r.trainCps = cps;
+        r.medianStepMs = (B * T) / cps * 1000;
+      } else r.genCps = cps;
+    }
     let gemm: Gemm | null = null;
     if (o.gemm && o.only.includes('ours')) {
       process.stdout.write('gemm: bench/gemm.ts … ');
@@ -679,7 +721,7 @@ async function main(): Promise<void> {
       runs: outcomes.map((r) => ({
         row: r.job.row.key, label: r.job.row.label, cell: r.job.cell.name, mode: r.job.mode, status: r.status, error: r.error, stderrTail: r.stderrTail,
         steps: r.job.steps, warmup: r.job.warmup, lossRun: r.job.lossRun, wallS: r.wallS,
-        derived: { medianStepMs: r.medianStepMs, timedSteps: r.timedSteps, trainCharsPerSec: r.trainCps, loss: r.loss, lossSteps: r.lossRange, genCharsPerSec: r.genCps, peakMiB: r.peakMiB, cpuShare: r.cpuShare },
+        derived: { medianStepMs: r.medianStepMs, timedSteps: r.timedSteps, trainCharsPerSec: r.trainCps, loss: r.loss, lossSteps: r.lossRange, genCharsPerSec: r.genCps, peakMiB: r.peakMiB, cpuShare: r.cpuShare, rounds: r.rounds },
         measurement: r.m,
       })),
     }, null, 1)}\n`);
