@@ -2,8 +2,10 @@
 //
 // A batch of one turns the per-step product into a matrix–vector product, where the gemm's dot-product
 // path spends instructions on addressing four rows and on horizontal sums. Here the rows of W are packed
-// in panels of 16, each stored k-major ([k][16]): one broadcast of x_k, four loads and four
-// multiply-adds cover 16 rows, and the sums end in lanes, never reduced across a vector.
+// in panels of 24, each stored k-major ([k][24]): one broadcast of x_k, six loads and six multiply-adds
+// cover 24 rows, and the sums end in lanes, never reduced across a vector. Six sums keep both adders
+// busy through the add latency; with eight V8 spilled them to the stack (16 against 30 GFLOP/s here,
+// where panels of 16 with four sums reached 28).
 //
 // The rows are also regrouped by units, so that a block of hidden units [u0, u0 + nu) owns all of its
 // gate rows — [i f g o] of those units for the LSTM, [r z n] for the GRU — in the order the cell kernels
@@ -22,36 +24,29 @@ const GRU: i32 = 3;
 const TANH: i32 = 0;
 const RELU: i32 = 2;
 
-/** out[0 … 16·nPanels) (+)= W x for W packed in panels of 16 rows, each [k][16]. */
+/** out[0 … 24·nPanels) (+)= W x for W packed in panels of 24 rows, each [k][24]. */
 export function matvecPanels(k: i32, x: usize, panels: usize, nPanels: i32, out: usize, accumulate: i32): void {
-  // Four sums, one per lane group of the panel: V8 spilled the eight of two panels (or of even and odd
-  // k) at a time to the stack, which made those variants slower (17 against 31 GFLOP/s here).
   for (let q = 0; q < nPanels; q++) {
-    let p = panels + <usize>q * <usize>k * 64;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let p = panels + <usize>q * <usize>k * 96;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0), a4 = f32x4.splat(0), a5 = f32x4.splat(0);
     for (let j = 0; j < k; j++) {
       const s = v128.load32_splat(x + <usize>j * 4);
       a0 = f32x4.add(a0, f32x4.mul(s, v128.load(p))); a1 = f32x4.add(a1, f32x4.mul(s, v128.load(p, 16)));
       a2 = f32x4.add(a2, f32x4.mul(s, v128.load(p, 32))); a3 = f32x4.add(a3, f32x4.mul(s, v128.load(p, 48)));
-      p += 64;
+      a4 = f32x4.add(a4, f32x4.mul(s, v128.load(p, 64))); a5 = f32x4.add(a5, f32x4.mul(s, v128.load(p, 80)));
+      p += 96;
     }
-    store16(out + <usize>q * 64, a0, a1, a2, a3, accumulate);
+    const o = out + <usize>q * 96;
+    if (accumulate) {
+      a0 = f32x4.add(v128.load(o), a0); a1 = f32x4.add(v128.load(o, 16), a1); a2 = f32x4.add(v128.load(o, 32), a2);
+      a3 = f32x4.add(v128.load(o, 48), a3); a4 = f32x4.add(v128.load(o, 64), a4); a5 = f32x4.add(v128.load(o, 80), a5);
+    }
+    v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48); v128.store(o, a4, 64); v128.store(o, a5, 80);
   }
-}
-
-// out[0 … 16) (+)= the four vectors.
-// @ts-ignore: decorator
-@inline
-function store16(o: usize, r0: v128, r1: v128, r2: v128, r3: v128, accumulate: i32): void {
-  if (accumulate) {
-    r0 = f32x4.add(v128.load(o), r0); r1 = f32x4.add(v128.load(o, 16), r1);
-    r2 = f32x4.add(v128.load(o, 32), r2); r3 = f32x4.add(v128.load(o, 48), r3);
-  }
-  v128.store(o, r0); v128.store(o, r1, 16); v128.store(o, r2, 32); v128.store(o, r3, 48);
 }
 
 /**
- * Units [u0, u0 + nu) of one step. This part's gate rows, G·nu padded to `rows` (a multiple of 16), are
+ * Units [u0, u0 + nu) of one step. This part's gate rows, G·nu padded to `rows` (a multiple of 24), are
  * `gates` (its own scratch): gates = inRow, the part's slice of a one-hot table row or of the input bias;
  * with wIh (panels, k = I), gates += W_ih x; the GRU's recurrent half gh = bHh slice + W_hh h_{t−1}, the
  * other cells' gates += W_hh h_{t−1}. Then the cell on a layer of nu units writes h[u0 …] (and c[u0 …]).
@@ -60,7 +55,7 @@ function store16(o: usize, r0: v128, r1: v128, r2: v128, r3: v128, accumulate: i
 export function stepPart(kind: i32, H: i32, I: i32, u0: i32, nu: i32, rows: i32,
   inRow: usize, x: usize, wIh: usize, wHh: usize, bHh: usize, hPrev: usize, cPrev: usize,
   gates: usize, gh: usize, h: usize, c: usize): void {
-  const panels = rows >> 4;
+  const panels = rows / 24;
   copy(gates, inRow, <usize>rows * 4);
   if (wIh) matvecPanels(I, x, wIh, panels, gates, 1);
   const off = <usize>u0 * 4;

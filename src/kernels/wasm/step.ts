@@ -1,11 +1,11 @@
 /**
  * Layout of a recurrent layer's weights for batch-1 steps (asm/step.ts): rows regrouped by blocks of
- * hidden units, one block per thread, then packed in panels of 16 rows stored k-major. Plain array code,
+ * hidden units, one block per thread, then packed in panels of PANEL rows stored k-major. Plain array code,
  * run once per set of weights.
  */
 
-/** Rows per panel of the packed layout. */
-export const PANEL = 16;
+/** Rows per panel of the packed layout (asm/step.ts computes six vectors of four at a time). */
+export const PANEL = 24;
 
 export interface StepPart {
   /** First hidden unit and unit count of the block. */
