@@ -16,6 +16,9 @@ import { gruForward } from './gru';
 import { activate } from './elementwise';
 import { copy } from './memory';
 
+// rows per panel: six vectors of four (src/kernels/wasm/step.ts's PANEL, which lays them out)
+const PANEL: i32 = 24;
+
 const RNN_RELU: i32 = 1;
 const LSTM: i32 = 2;
 const GRU: i32 = 3;
@@ -27,16 +30,16 @@ const RELU: i32 = 2;
 /** out[0 … 24·nPanels) (+)= W x for W packed in panels of 24 rows, each [k][24]. */
 export function matvecPanels(k: i32, x: usize, panels: usize, nPanels: i32, out: usize, accumulate: i32): void {
   for (let q = 0; q < nPanels; q++) {
-    let p = panels + <usize>q * <usize>k * 96;
+    let p = panels + <usize>q * <usize>k * <usize>PANEL * 4;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0), a4 = f32x4.splat(0), a5 = f32x4.splat(0);
     for (let j = 0; j < k; j++) {
       const s = v128.load32_splat(x + <usize>j * 4);
       a0 = f32x4.add(a0, f32x4.mul(s, v128.load(p))); a1 = f32x4.add(a1, f32x4.mul(s, v128.load(p, 16)));
       a2 = f32x4.add(a2, f32x4.mul(s, v128.load(p, 32))); a3 = f32x4.add(a3, f32x4.mul(s, v128.load(p, 48)));
       a4 = f32x4.add(a4, f32x4.mul(s, v128.load(p, 64))); a5 = f32x4.add(a5, f32x4.mul(s, v128.load(p, 80)));
-      p += 96;
+      p += <usize>PANEL * 4;
     }
-    const o = out + <usize>q * 96;
+    const o = out + <usize>q * <usize>PANEL * 4;
     if (accumulate) {
       a0 = f32x4.add(v128.load(o), a0); a1 = f32x4.add(v128.load(o, 16), a1); a2 = f32x4.add(v128.load(o, 32), a2);
       a3 = f32x4.add(v128.load(o, 48), a3); a4 = f32x4.add(v128.load(o, 64), a4); a5 = f32x4.add(v128.load(o, 80), a5);
@@ -55,7 +58,7 @@ export function matvecPanels(k: i32, x: usize, panels: usize, nPanels: i32, out:
 export function stepPart(kind: i32, H: i32, I: i32, u0: i32, nu: i32, rows: i32,
   inRow: usize, x: usize, wIh: usize, wHh: usize, bHh: usize, hPrev: usize, cPrev: usize,
   gates: usize, gh: usize, h: usize, c: usize): void {
-  const panels = rows / 24;
+  const panels = rows / PANEL;
   copy(gates, inRow, <usize>rows * 4);
   if (wIh) matvecPanels(I, x, wIh, panels, gates, 1);
   const off = <usize>u0 * 4;
