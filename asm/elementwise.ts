@@ -3,11 +3,7 @@
 // end, which makes them bit-identical to the reference at no cost that matters: they are memory-bound.
 import { tanh4, sigmoid4, lo2, hi2, join2, loadPartial, storePartial } from './math';
 import { copy } from './memory';
-
-// Activation codes, shared with the loader.
-const TANH = 0;
-const SIGMOID = 1;
-const RELU = 2;
+import { TANH, SIGMOID, RELU } from './codes';
 
 // @ts-ignore: decorator
 @inline

@@ -11,15 +11,7 @@ import { lstmForward, lstmBackward } from './lstm';
 import { gruForward, gruBackward } from './gru';
 import { activate, activateBackward, addScaled } from './elementwise';
 import { copy, zero } from './memory';
-
-const RNN_TANH: i32 = 0;
-const RNN_RELU: i32 = 1;
-const LSTM: i32 = 2;
-const GRU: i32 = 3;
-
-// activation codes of elementwise.ts
-const TANH: i32 = 0;
-const RELU: i32 = 2;
+import { LSTM, GRU, rnnActivation } from './codes';
 
 // @ts-ignore: decorator
 @inline
@@ -63,7 +55,7 @@ export function recurrenceForward(kind: i32, T: i32, B: i32, H: i32, b0: i32, nb
         const cPrev = first ? cInit + <usize>b0 * <usize>H * 4 : at(cs, tp, B, b0, H);
         lstmForward(nb, H, g, cPrev, at(cs, t, B, b0, H), h);
       } else {
-        activate(kind == RNN_RELU ? RELU : TANH, g, h, nb * H);
+        activate(rnnActivation(kind), g, h, nb * H);
       }
     }
   }
@@ -101,7 +93,7 @@ export function recurrenceBackward(kind: i32, T: i32, B: i32, H: i32, b0: i32, n
         const cPrev = first ? cInit + off : at(cs, tp, B, b0, H);
         lstmBackward(nb, H, g, cPrev, at(cs, t, B, b0, H), d, dc + off, dg);
       } else {
-        activateBackward(kind == RNN_RELU ? RELU : TANH, at(hs, t, B, b0, H), d, dg, n, 0);
+        activateBackward(rnnActivation(kind), at(hs, t, B, b0, H), d, dg, n, 0);
       }
       if (!first || initGrad) gemm(0, 1, nb, H, GH, dg, GH, wT, GH, d, H, 0, work);
     }

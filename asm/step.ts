@@ -15,17 +15,10 @@ import { lstmForward } from './lstm';
 import { gruForward } from './gru';
 import { activate } from './elementwise';
 import { copy } from './memory';
+import { LSTM, GRU, rnnActivation } from './codes';
 
 // rows per panel: six vectors of four (src/kernels/wasm/step.ts's PANEL, which lays them out)
 const PANEL: i32 = 24;
-
-const RNN_RELU: i32 = 1;
-const LSTM: i32 = 2;
-const GRU: i32 = 3;
-
-// activation codes of elementwise.ts
-const TANH: i32 = 0;
-const RELU: i32 = 2;
 
 /** out[0 … 24·nPanels) (+)= W x for W packed in panels of 24 rows, each [k][24]. */
 export function matvecPanels(k: i32, x: usize, panels: usize, nPanels: i32, out: usize, accumulate: i32): void {
@@ -69,6 +62,6 @@ export function stepPart(kind: i32, H: i32, I: i32, u0: i32, nu: i32, rows: i32,
   } else {
     matvecPanels(H, hPrev, wHh, panels, gates, 1);
     if (kind == LSTM) lstmForward(1, nu, gates, cPrev + off, c + off, h + off);
-    else activate(kind == RNN_RELU ? RELU : TANH, gates, h + off, nu);
+    else activate(rnnActivation(kind), gates, h + off, nu);
   }
 }
