@@ -1,4 +1,4 @@
-import { Generator, Tensor, releaseGraph } from '../tensor/index.js';
+import { Generator, Tensor, releaseGraph, releaseGrads } from '../tensor/index.js';
 import { Adam, clipGradNorm } from '../optim/index.js';
 import type { Checkpoint } from '../io/index.js';
 import { Captioner, type CaptionCell, type InjectMode, type CaptionerConfig } from './model.js';
@@ -164,7 +164,8 @@ export class CaptionTrainer {
     const loss = this.model.loss(b.features, b.inputs, b.targets, b.shape, { labelSmoothing: this.config.labelSmoothing });
     const value = loss.item();
     if (!Number.isFinite(value)) throw new Error(`training diverged at step ${this.step + 1}: the loss is ${value}; try a lower --lr`);
-    this.optimizer.zeroGrad();
+    // the last step's gradients go back to the backend now, as the step's activations do below
+    releaseGrads(this.optimizer.params);
     loss.backward();
     const gradNorm = clipGradNorm(this.optimizer.params, this.config.clip > 0 ? this.config.clip : Number.MAX_VALUE);
     this.optimizer.lr = this.lr;

@@ -1,4 +1,4 @@
-export { Tensor, noGrad, isGradEnabled, needsGrad, record, gradSink, gradTarget, passGrad, graphNodes, releaseGraph, savedBytes, shapeSize, shapeStr } from './tensor.js';
+export { Tensor, noGrad, isGradEnabled, needsGrad, record, gradSink, gradTarget, passGrad, graphNodes, releaseGraph, releaseGrads, savedBytes, shapeSize, shapeStr } from './tensor.js';
 export type { Node, Shape, NestedNumbers } from './tensor.js';
 export { Generator, defaultGenerator, manualSeed } from './random.js';
 export { add, sub, mul, scale, tanh, sigmoid, relu } from './ops/elementwise.js';

@@ -264,6 +264,20 @@ export function releaseGraph(root: Tensor, keep: readonly (Tensor | null | undef
   }
 }
 
+/**
+ * Drops the gradients of `tensors` (as an optimizer's zeroGrad does) and gives their memory back to the
+ * backend at once: for a training loop that owns them, before its next backward. Nothing may use the old
+ * gradient arrays afterwards.
+ */
+export function releaseGrads(tensors: Iterable<Tensor>): void {
+  const K = kernels();
+  for (const t of tensors) {
+    if (!t.grad) continue;
+    K.free?.(t.grad.data);
+    t.grad = null;
+  }
+}
+
 /** All nodes reachable from `root`, in an order where each node comes after the nodes it feeds. */
 export function graphNodes(root: Tensor): Node[] {
   const order: Node[] = [];

@@ -1,5 +1,4 @@
-import { kernels } from '../kernels/index.js';
-import { Tensor, crossEntropy, Generator, noGrad, releaseGraph } from '../tensor/index.js';
+import { Tensor, crossEntropy, Generator, noGrad, releaseGraph, releaseGrads } from '../tensor/index.js';
 import {
   Adam, AdamW, SGD, RMSprop, Adagrad, StepLR, CosineAnnealingLR, LinearWarmup, applySchedule, clipGradNorm,
   type Optimizer, type LrSchedule, type OptimizerStateDict,
@@ -156,8 +155,7 @@ export class CharLMTrainer {
     const params = this.model.parameters();
     // the last step's gradients go back to the backend now rather than at a collection (this loop owns
     // them; whoever reads them does so between steps)
-    for (const p of params) if (p.grad) kernels().free?.(p.grad.data);
-    this.optimizer.zeroGrad();
+    releaseGrads(params);
     loss.backward();
     // with clipping off the norm is still measured (for progress and divergence checks)
     const gradNorm = clipGradNorm(params, clip > 0 ? clip : Number.MAX_VALUE);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWasmBackend } from '../../src/kernels/wasm/index.js';
 import { kernels, setBackend } from '../../src/kernels/registry.js';
-import { Tensor, releaseGraph, linear, tanh, sum, reshape, select, recurrence, crossEntropy } from '../../src/tensor/index.js';
+import { Tensor, releaseGraph, releaseGrads, linear, tanh, sum, reshape, select, recurrence, crossEntropy } from '../../src/tensor/index.js';
 
 // releaseGraph gives a finished step's intermediates back to the backend at once, and nothing else.
 
@@ -32,7 +32,7 @@ test('releaseGraph frees the intermediates, keeps leaves and kept tensors (and w
   }
 });
 
-test('releaseGraph also frees what nodes saved beyond their outputs (an LSTM\'s cell states, the softmax probabilities)', () => {
+test('releaseGraph also frees what nodes saved beyond their outputs (an LSTM\'s cell states, the softmax probabilities), releaseGrads the gradients', () => {
   const before = kernels();
   setBackend(W);
   try {
@@ -53,6 +53,10 @@ test('releaseGraph also frees what nodes saved beyond their outputs (an LSTM\'s 
     const block = (floats: number) => Math.ceil((floats * 4) / 64) * 64;
     const expected = live0 + block(4 * H * D) + block(4 * H * H) + block(V * H) + 2 * block(B * H);
     assert.equal(W.memoryStats().live, expected);
+    // and releaseGrads gives the weights' gradients back too, leaving only the kept state
+    releaseGrads([wIh, wHh, wHy]);
+    assert.ok(wIh.grad === null && wHh.grad === null && wHy.grad === null);
+    assert.equal(W.memoryStats().live, live0 + 2 * block(B * H));
   } finally {
     setBackend(before);
   }
