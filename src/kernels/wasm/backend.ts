@@ -532,8 +532,11 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       const gates = heap.alloc(R, true), gh = wt.kind === 'gru' ? heap.alloc(R, true) : null;
       for (const x of [wHh, wIh, bIn, table, bHh, gates, gh]) if (x && o(x) < 0) return null; // the heap is full
       const kind = CELL[wt.kind];
-      const parts = lay.parts.map((p) => [F_STEP, [kind, H, I, p.u0, p.nu, p.rows, 0, 0, wIh ? o(wIh) + 4 * p.row0 * I : 0,
-        o(wHh) + 4 * p.row0 * H, bHh ? o(bHh) + 4 * p.row0 : 0, 0, 0, o(gates) + 4 * p.row0, gh ? o(gh) + 4 * p.row0 : 0, 0, 0]] as [number, number[]]);
+      // asm stepPart's arguments, one array per part; the slots named here change from step to step
+      const IN_ROW = 6, X_IN = 7, H_PREV = 11, C_PREV = 12, H_OUT = 15, C_OUT = 16;
+      const parts = lay.parts.map((p) => [F_STEP, [kind, H, I, p.u0, p.nu, p.rows, /* inRow */ 0, /* x */ 0, wIh ? o(wIh) + 4 * p.row0 * I : 0,
+        o(wHh) + 4 * p.row0 * H, bHh ? o(bHh) + 4 * p.row0 : 0, /* hPrev, cPrev */ 0, 0, o(gates) + 4 * p.row0, gh ? o(gh) + 4 * p.row0 : 0,
+        /* h, c */ 0, 0]] as [number, number[]]);
       const lstm = wt.kind === 'lstm';
       return {
         step(input, hPrev, cPrev, h, c) {
@@ -553,7 +556,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
           if (x < 0 || ph < 0 || oh < 0 || pc < 0 || oc < 0) throw new Error('stepLayer: the state vectors must come from this backend\'s alloc');
           // the per-step arguments of each part: its slice of the input row, x, the state vectors
           parts.forEach(([, a], i) => {
-            a[6] = inRow + 4 * lay.parts[i].row0; a[7] = x; a[11] = ph; a[12] = pc; a[15] = oh; a[16] = oc;
+            a[IN_ROW] = inRow + 4 * lay.parts[i].row0; a[X_IN] = x; a[H_PREV] = ph; a[C_PREV] = pc; a[H_OUT] = oh; a[C_OUT] = oc;
           });
           runParts(parts);
         },
