@@ -11,6 +11,7 @@
 //   order, which keeps the hardware prefetcher busy where the packed path would spend its time packing.
 
 import { zero } from './memory';
+import { transpose4 } from './math';
 
 const MR: i32 = 4;
 const NR: i32 = 8;
@@ -247,21 +248,6 @@ function packAT(a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc: i32, dst: usi
       }
     }
   }
-}
-
-// Four rows of four floats at src (row stride rs bytes) stored transposed: column q goes to dst + q·ds.
-// @ts-ignore: decorator
-@inline
-function transpose4(src: usize, rs: usize, dst: usize, ds: usize): void {
-  const r0 = v128.load(src), r1 = v128.load(src + rs), r2 = v128.load(src + 2 * rs), r3 = v128.load(src + 3 * rs);
-  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5); // a0 b0 a1 b1
-  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5); // c0 d0 c1 d1
-  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7); // a2 b2 a3 b3
-  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7); // c2 d2 c3 d3
-  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-  v128.store(dst + ds, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
-  v128.store(dst + 2 * ds, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
-  v128.store(dst + 3 * ds, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // The heap itself is managed from JavaScript (src/kernels/wasm/allocator.ts): the module only reports
 // where its static data ends, so that the allocator starts above it.
+import { transpose4 } from './math';
 
 /** First byte the allocator may hand out. */
 export function heapBase(): usize {
@@ -40,15 +41,7 @@ export function transpose(src: usize, rows: i32, cols: i32, dst: usize): void {
     const s = src + <usize>i * srs;
     let j = 0;
     for (; j < c4; j += 4) {
-      const p = s + <usize>j * 4;
-      const r0 = v128.load(p), r1 = v128.load(p + srs), r2 = v128.load(p + 2 * srs), r3 = v128.load(p + 3 * srs);
-      const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-      const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-      const d = dst + <usize>j * drs + <usize>i * 4;
-      v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-      v128.store(d + drs, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
-      v128.store(d + 2 * drs, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
-      v128.store(d + 3 * drs, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+      transpose4(s + <usize>j * 4, srs, dst + <usize>j * drs + <usize>i * 4, drs);
     }
     for (; j < cols; j++) {
       for (let q = 0; q < 4; q++) store<f32>(dst + <usize>j * drs + <usize>(i + q) * 4, load<f32>(s + <usize>q * srs + <usize>j * 4));
