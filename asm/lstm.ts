@@ -1,23 +1,24 @@
 // One LSTM step (see src/kernels/reference/lstm.ts for the equations; gate order i, f, g, o), in
 // float32 lanes, four hidden units at a time.
-import { sigmoid4, tanh4, oneMinusSq4, loadPartial, storePartial } from './math';
+import { tanh4, oneMinusSq4, loadPartial, storePartial } from './math';
+import { activate } from './elementwise';
+import { SIGMOID, TANH } from './codes';
 
+// c and h from the gate activations, four units at a time.
 // @ts-ignore: decorator
 @inline
-function forward4(gp: usize, h4: usize, cp: usize, cop: usize, hp: usize, n: i32): void {
+function cell4(gp: usize, h4: usize, cp: usize, cop: usize, hp: usize, n: i32): void {
   const full = n == 4;
-  const i = sigmoid4(full ? v128.load(gp) : loadPartial(gp, n));
-  const f = sigmoid4(full ? v128.load(gp + h4) : loadPartial(gp + h4, n));
-  const g = tanh4(full ? v128.load(gp + 2 * h4) : loadPartial(gp + 2 * h4, n));
-  const o = sigmoid4(full ? v128.load(gp + 3 * h4) : loadPartial(gp + 3 * h4, n));
+  const i = full ? v128.load(gp) : loadPartial(gp, n);
+  const f = full ? v128.load(gp + h4) : loadPartial(gp + h4, n);
+  const g = full ? v128.load(gp + 2 * h4) : loadPartial(gp + 2 * h4, n);
+  const o = full ? v128.load(gp + 3 * h4) : loadPartial(gp + 3 * h4, n);
   const cPrev = full ? v128.load(cp) : loadPartial(cp, n);
   const ct = f32x4.add(f32x4.mul(f, cPrev), f32x4.mul(i, g));
   const ht = f32x4.mul(o, tanh4(ct));
   if (full) {
-    v128.store(gp, i); v128.store(gp + h4, f); v128.store(gp + 2 * h4, g); v128.store(gp + 3 * h4, o);
     v128.store(cop, ct); v128.store(hp, ht);
   } else {
-    storePartial(gp, i, n); storePartial(gp + h4, f, n); storePartial(gp + 2 * h4, g, n); storePartial(gp + 3 * h4, o, n);
     storePartial(cop, ct, n); storePartial(hp, ht, n);
   }
 }
@@ -27,14 +28,19 @@ export function lstmForward(b: i32, h: i32, gates: usize, cPrev: usize, c: usize
   const h4 = <usize>h * 4;
   for (let r = 0; r < b; r++) {
     const go = gates + <usize>r * 4 * h4, so = <usize>r * h4;
+    // The gates first, each a loop of one function, then c and h: short loop bodies, whose iterations the
+    // CPU overlaps, where one body with all five functions ran at the latency of two exp chains in a row.
+    activate(SIGMOID, go, go, 2 * h); // i, f
+    activate(TANH, go + 2 * h4, go + 2 * h4, h); // g
+    activate(SIGMOID, go + 3 * h4, go + 3 * h4, h); // o
     let j = 0;
     for (; j + 3 < h; j += 4) {
       const o = <usize>j * 4;
-      forward4(go + o, h4, cPrev + so + o, c + so + o, hOut + so + o, 4);
+      cell4(go + o, h4, cPrev + so + o, c + so + o, hOut + so + o, 4);
     }
     if (j < h) {
       const o = <usize>j * 4;
-      forward4(go + o, h4, cPrev + so + o, c + so + o, hOut + so + o, h - j);
+      cell4(go + o, h4, cPrev + so + o, c + so + o, hOut + so + o, h - j);
     }
   }
 }

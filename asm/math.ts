@@ -12,11 +12,13 @@ const K = memory.data<f32>([
   -2.12194440e-4, // 3  ln 2, low part
   1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1, // 4..9 exp polynomial
   1.0, // 10
-  -104.0, 89.0, // 11, 12  argument range of exp beyond which the result is 0 or +∞
+  -104.0, // 11  below this argument exp's result is 0
+  1.8446744073709552e19, // 12  2^64, whose bits are those of the scale 2^n·2^64 with n = 0 (see expCore4)
   -5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1, // 13..17 tanh polynomial
   0.625, // 18  below this |x|, the tanh polynomial
   -2.0, // 19
   -0.0, // 20  the sign bit
+  5.421010862427522e-20, // 21  2^−64
 ]);
 
 // @ts-ignore: decorator
@@ -26,27 +28,28 @@ function k(i: i32): v128 {
 }
 
 /**
- * e^(x + err) per lane, down into the subnormal range (+∞ above 88.72, 0 below −103.97, NaN stays NaN),
- * where err is a tiny correction to x (the rounding error of the subtraction that produced
- * x), folded in after range reduction so that the result is accurate to the exact argument.
+ * e^(x + err) per lane for x ≤ 0, down into the subnormal range (0 below −103.97, NaN stays NaN), where
+ * err is a tiny correction to x (the rounding error of the subtraction that produced x), folded in after
+ * range reduction so that the result is accurate to the exact argument. Every caller has x ≤ 0 (e^−|x|,
+ * x − max), which is what lets the scaling below take one shift.
  */
 // @ts-ignore: decorator
 @inline
 export function expErr4(x: v128, err: v128): v128 {
-  // pmin/pmax (one instruction each) with x first let NaN through
-  const xc = f32x4.pmin(f32x4.pmax(x, k(11)), k(12));
+  // pmax with x first lets NaN through
+  const xc = f32x4.pmax(x, k(11));
   err = v128.and(err, f32x4.eq(xc, x)); // a clamped argument has no use for the correction
   return expCore4(xc, err, true);
 }
 
-/** e^x per lane, as expErr4 with no correction (a few instructions fewer). */
+/** e^x per lane for x ≤ 0, as expErr4 with no correction (a few instructions fewer). */
 // @ts-ignore: decorator
 @inline
 export function exp4(x: v128): v128 {
-  return expCore4(f32x4.pmin(f32x4.pmax(x, k(11)), k(12)), x, false);
+  return expCore4(f32x4.pmax(x, k(11)), x, false);
 }
 
-// e^(x + err) for x already clamped to the argument range; err is ignored unless withErr.
+// e^(x + err) for x in [−104, 0]; err is ignored unless withErr.
 // @ts-ignore: decorator
 @inline
 function expCore4(x: v128, err: v128, withErr: bool): v128 {
@@ -61,16 +64,12 @@ function expCore4(x: v128, err: v128, withErr: bool): v128 {
   p = f32x4.add(f32x4.mul(p, r), k(7));
   p = f32x4.add(f32x4.mul(p, r), k(8));
   p = f32x4.add(f32x4.mul(p, r), k(9));
-  const one = k(10);
-  const y = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), one);
-  // 2^n applied as 2^(n>>1) · 2^(n − n>>1): each factor stays a normal float for |n| ≤ 150, so results
-  // that are subnormal or that overflow come out right. 2^j has the bits (j << 23) + bits(1.0).
-  const ni = i32x4.sub(t, magic);
-  const n1 = i32x4.shr_s(ni, 1);
-  const n2 = i32x4.sub(ni, n1);
-  const s1 = i32x4.add(i32x4.shl(n1, 23), one);
-  const s2 = i32x4.add(i32x4.shl(n2, 23), one);
-  return f32x4.mul(f32x4.mul(y, s1), s2);
+  const y = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), k(10));
+  // 2^n applied as 2^(n+64) · 2^−64: for n in [−150, 0] the first factor is a normal float and the product
+  // y·2^(n+64) exact, so the one rounding is that of the last product, subnormal results included. t holds n
+  // in its low mantissa bits, so t << 23 is n << 23, and adding the bits of 2^64 makes 2^(n+64).
+  const s = i32x4.add(i32x4.shl(t, 23), k(12));
+  return f32x4.mul(f32x4.mul(y, s), k(21));
 }
 
 /** The logistic function 1 / (1 + e^−x), in the overflow-free form of the reference. */
