@@ -50,6 +50,17 @@ export interface Measurement {
   profile?: { steps: number; stepMs: number; kernels: { kernel: string; calls: number; ms: number }[] };
 }
 
+/**
+ * Flops in the matrix multiplies of one W1 training step (one layer, one-hot input, carried state
+ * detached): the per-step h·W_hhᵀ products (T of them), ∂h through time (T − 1: nothing needs ∂L/∂h_0),
+ * the W_hh gradient (T steps' worth), and the output layer's forward, ∂h and ∂W. The one-hot input
+ * projection is a gather, not a multiply.
+ */
+export function stepFlops(cell: Cell, hidden: number, vocab: number, batch: number, seq: number): number {
+  const G = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1, H = hidden;
+  return 2 * batch * G * H * H * (3 * seq - 1) + 6 * seq * batch * H * vocab;
+}
+
 export function parseArgs(argv: string[]): Map<string, string> {
   const out = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {

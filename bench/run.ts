@@ -23,7 +23,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mobyDick } from '../src/cli/corpus_files.js';
-import type { Measurement } from './common.js';
+import { stepFlops, type Measurement } from './common.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH = path.join(ROOT, 'bench');
@@ -609,6 +609,23 @@ function markdown(rep: Report): string {
       L.push('The wasm gemm exceeds that ceiling: this core issues more than one 128-bit multiply and one add per cycle, so the 8 flop/cycle model understates what 128-bit SIMD can reach here (a core with two multiply and two add pipes reaches 16 flop/cycle).', '');
     }
     L.push('bench/gemm.ts printed:', '', '```', g.output, '```', '');
+  }
+
+  // How fast a training step could be if it were nothing but its matrix multiplies, at the gemm's own speed:
+  // a bound that no amount of work outside the multiplies can beat, set beside what the bars ask for.
+  if (rep.gemm?.wasmGflops !== undefined && rep.vocab) {
+    const g = rep.gemm, rate = Math.max(2 * g.wasmGflops!, g.wasm2Gflops ?? 0);
+    L.push('## The multiply floor', '');
+    L.push(`A training step of W1 multiplies ${'`'}2·B·G·H²·(3T − 1) + 6·T·B·H·V${'`'} flops (G gates, V = ${rep.vocab}): the per-step h·W_hhᵀ products (T), ∂h through time (T − 1: the carried state is detached), the W_hh gradient (T), and the output layer forward, ∂h and ∂W (3·T·B·H·V); the one-hot input is a gather. At ${f(rate, 1)} GFLOP/s — twice the one-thread gemm rate above or the two-thread rate, whichever is higher, the fastest these multiplies run on this machine — those flops alone take the time below, which caps the training speed whatever the rest of the step costs.`, '');
+    L.push('| cell | GFLOP per step | multiplies alone | cap, chars/s | rnnkit, chars/s | rnnkit ÷ cap | cap ÷ PyTorch best | cap ÷ PyTorch env as set |', '|---|--:|--:|--:|--:|--:|--:|--:|');
+    for (const cell of o.cells) {
+      const flops = stepFlops(cell.cell, cell.hidden, rep.vocab, B, T);
+      const ms = flops / rate / 1e6, cap = (B * T) / (ms / 1000);
+      const ours = reference(outcomes, cell.name, o, 'train')?.trainCps;
+      const best = torchBest(outcomes, cell.name)?.trainCps, set = torchBest(outcomes, cell.name, (k) => k.endsWith('-set'))?.trainCps;
+      L.push(`| ${cell.name} | ${f(flops / 1e9, 2)} | ${f(ms, 1)} ms | ${f(cap)} | ${ours === undefined ? '—' : f(ours)} | ${ours === undefined ? '—' : `${f((100 * ours) / cap)} %`} | ${ratio(cap, best)} | ${ratio(cap, set)} |`);
+    }
+    L.push('', 'Where "cap ÷ PyTorch" is below a bar\'s ratio, no implementation limited to 128-bit SIMD on these two cores can meet that bar: PyTorch\'s BLAS multiplies with 256- and 512-bit fused multiply-adds, WebAssembly with 128-bit vectors (its relaxed fused multiply-add issues no faster here).', '');
   }
 
   const prof = outcomes.find((x) => x.job.row.key === 'ours-wasm-profile' && x.status === 'ok')?.m?.profile;

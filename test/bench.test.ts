@@ -4,6 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { ROOT, tempDir } from './helpers/cli.js';
+import { CharLMTrainer, defaultTrainConfig, kernels, setBackend } from '../src/index.js';
+import { referenceBackend } from '../src/kernels/reference/index.js';
+import { stepFlops } from '../bench/common.js';
 
 // The benchmark itself is never part of the tests; this only checks that its smallest run writes its
 // report: rnnkit alone on the js backend, a tiny model on a slice of the text, a few steps, no peers.
@@ -59,4 +62,28 @@ test('the bench runs rnnkit on the wasm backend on one and two threads, and writ
   assert.equal(main.rounds.length, 3);
   assert.equal(main.trainCharsPerSec, [...main.rounds].sort((a: number, b: number) => a - b)[1]);
   assert.match(md, /^\| rnnkit, wasm backend, 2 threads \| [\d,]+ \| 1\.00× \| [\d.]+ \(3 rounds\) \|/m);
+});
+
+test('the multiply floor counts the flops a training step really multiplies', () => {
+  // On the reference backend every product goes through gemm (it has no whole-sequence kernels), so a
+  // wrapper that adds up 2·m·n·k over one step sees all of them.
+  const before = kernels();
+  const text = 'the quick brown fox jumps over the lazy dog. '.repeat(40);
+  try {
+    for (const cell of ['lstm', 'gru', 'rnn'] as const) {
+      setBackend(referenceBackend);
+      const [hidden, batch, seq] = [6, 3, 5];
+      const t = CharLMTrainer.create(text, {
+        ...defaultTrainConfig, cell, nonlinearity: 'tanh', hidden, layers: 1, dropout: 0, seq, batch, optimizer: 'adam',
+        schedule: 'constant', warmup: 0, steps: 3, valFraction: 0, carry: true, seed: 1,
+      });
+      t.trainStep(); // the second step starts from a carried, detached state, as every W1 step after the first
+      let flops = 0;
+      setBackend({ ...referenceBackend, gemm(ta, tb, m, n, k, a, b, c, acc) { flops += 2 * m * n * k; referenceBackend.gemm(ta, tb, m, n, k, a, b, c, acc); } });
+      t.trainStep();
+      assert.equal(flops, stepFlops(cell, hidden, t.vocab.size, batch, seq), cell);
+    }
+  } finally {
+    setBackend(before);
+  }
 });
