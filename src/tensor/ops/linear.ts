@@ -71,13 +71,19 @@ export function linearOneHot(ids: Int32Array, idsShape: readonly number[], weigh
     K.free?.(wT);
   }
   record('linearOneHot', [weight, bias], [out], ids.byteLength, ([g]) => {
-    const gb = gradTarget(bias);
+    let gb = gradTarget(bias);
     if (few) {
       const gw = gradSink(weight);
       if (gw) addColumns(gw, outF, inF, ids, g!);
     } else if (weight.requiresGrad) {
       const gT = K.alloc(inF * outF);
       K.scatterAddRows(gT, outF, ids, g!);
+      // every row of g went into one row of gT, so the bias gradient (the sum of g's rows) is the sum of
+      // gT's inF rows: one pass over a small table instead of a second one over all of g
+      if (gb) {
+        K.sumRows(gT, inF, gb.data, gb.accumulate);
+        gb = null;
+      }
       const gw = gradTarget(weight)!;
       if (!gw.accumulate) K.transpose(gT, inF, outF, gw.data);
       else {
