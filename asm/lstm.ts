@@ -4,43 +4,36 @@ import { tanh4, oneMinusSq4, loadPartial, storePartial } from './math';
 import { activate } from './elementwise';
 import { SIGMOID, TANH } from './codes';
 
-// c and h from the gate activations, four units at a time.
-// @ts-ignore: decorator
-@inline
-function cell4(gp: usize, h4: usize, cp: usize, cop: usize, hp: usize, n: i32): void {
-  const full = n == 4;
-  const i = full ? v128.load(gp) : loadPartial(gp, n);
-  const f = full ? v128.load(gp + h4) : loadPartial(gp + h4, n);
-  const g = full ? v128.load(gp + 2 * h4) : loadPartial(gp + 2 * h4, n);
-  const o = full ? v128.load(gp + 3 * h4) : loadPartial(gp + 3 * h4, n);
-  const cPrev = full ? v128.load(cp) : loadPartial(cp, n);
-  const ct = f32x4.add(f32x4.mul(f, cPrev), f32x4.mul(i, g));
-  const ht = f32x4.mul(o, tanh4(ct));
-  if (full) {
-    v128.store(cop, ct); v128.store(hp, ht);
-  } else {
-    storePartial(cop, ct, n); storePartial(hp, ht, n);
-  }
-}
-
 /** gates (b × 4h pre-activations) ← activations; c = f ⊙ cPrev + i ⊙ g; hOut = o ⊙ tanh(c). */
 export function lstmForward(b: i32, h: i32, gates: usize, cPrev: usize, c: usize, hOut: usize): void {
   const h4 = <usize>h * 4;
   for (let r = 0; r < b; r++) {
     const go = gates + <usize>r * 4 * h4, so = <usize>r * h4;
-    // The gates first, each a loop of one function, then c and h: short loop bodies, whose iterations the
-    // CPU overlaps, where one body with all five functions ran at the latency of two exp chains in a row.
+    const cp = cPrev + so, co = c + so, ho = hOut + so;
+    // Each function in a loop of its own, over a row: short loop bodies, whose iterations the CPU
+    // overlaps, where one body with all five functions ran at the latency of two exp chains in a row.
     activate(SIGMOID, go, go, 2 * h); // i, f
     activate(TANH, go + 2 * h4, go + 2 * h4, h); // g
     activate(SIGMOID, go + 3 * h4, go + 3 * h4, h); // o
     let j = 0;
     for (; j + 3 < h; j += 4) {
       const o = <usize>j * 4;
-      cell4(go + o, h4, cPrev + so + o, c + so + o, hOut + so + o, 4);
+      const ct = f32x4.add(f32x4.mul(v128.load(go + h4 + o), v128.load(cp + o)), f32x4.mul(v128.load(go + o), v128.load(go + 2 * h4 + o)));
+      v128.store(co + o, ct);
     }
-    if (j < h) {
+    for (; j < h; j++) {
       const o = <usize>j * 4;
-      cell4(go + o, h4, cPrev + so + o, c + so + o, hOut + so + o, h - j);
+      store<f32>(co + o, load<f32>(go + h4 + o) * load<f32>(cp + o) + load<f32>(go + o) * load<f32>(go + 2 * h4 + o));
+    }
+    activate(TANH, co, ho, h); // tanh(c), then ⊙ o
+    j = 0;
+    for (; j + 3 < h; j += 4) {
+      const o = <usize>j * 4;
+      v128.store(ho + o, f32x4.mul(v128.load(go + 3 * h4 + o), v128.load(ho + o)));
+    }
+    for (; j < h; j++) {
+      const o = <usize>j * 4;
+      store<f32>(ho + o, load<f32>(go + 3 * h4 + o) * load<f32>(ho + o));
     }
   }
 }
