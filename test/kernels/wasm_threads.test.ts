@@ -5,6 +5,7 @@ import type { Backend } from '../../src/kernels/backend.js';
 import { referenceBackend as R } from '../../src/kernels/reference/index.js';
 import { createWasmBackend } from '../../src/kernels/wasm/index.js';
 import { ThreadPool, CONTROL_BYTES } from '../../src/kernels/wasm/threads.js';
+import { Balance, weightedBlocks } from '../../src/kernels/wasm/balance.js';
 import { instantiateKernels } from '../../src/kernels/wasm/module.js';
 import type { CellKind } from '../../src/tensor/index.js';
 import { runRecurrence } from '../helpers/recurrence.js';
@@ -69,6 +70,72 @@ test('the fused recurrence over two threads: the same bits as one thread, and th
         if (!(Math.abs(g[j] - want[i][j]) <= 1e-5 * scale)) assert.fail(`${kind} reverse=${reverse} result ${i}[${j}]: ${g[j]}, reference ${want[i][j]}`);
       }
     });
+  }
+});
+
+test('uneven thread shares change no bits: recurrences split at even batch rows, long multiplies by rows', () => {
+  const r = rng(9);
+  try {
+    for (const shares of [[0.7, 0.3], [0.3, 0.7], [0.55, 0.45]]) {
+      TWO.pinThreadShares(shares);
+      assert.deepEqual(TWO.threadShares, shares.map((x) => x / (shares[0] + shares[1])));
+      for (const kind of ['lstm', 'gru', 'rnn_tanh'] as CellKind[]) {
+        // big enough to be split (2·T·B·G·H² ≥ 4·10⁶ flops)
+        const T = 12, B = 30, H = kind === 'rnn_tanh' ? 128 : 64, G = kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;
+        const c = { kind, reverse: false, T, B, H, xw: rand(T * B * G * H, r), h0: rand(B * H, r), c0: rand(B * H, r), wHh: rand(G * H * H, r, 0.2), bHh: rand(G * H, r), P: rand(T * B * H, r) };
+        const one = runRecurrence(ONE, c), two = runRecurrence(TWO, c);
+        two.forEach((g, i) => assert.deepEqual(g, one[i], `${kind} shares ${shares}: result ${i} changed`));
+      }
+      // above the 4·10⁶ flops from which a multiply is split
+      for (const [m, n, k] of [[300, 70, 120], [141, 60, 257]]) for (const ta of [false, true]) for (const tb of [false, true]) {
+        const a = rand(m * k, r), b = rand(k * n, r);
+        const run = (K: Backend) => { const A = K.alloc(a.length), Bm = K.alloc(b.length), C = K.alloc(m * n); A.set(a); Bm.set(b); K.gemm(ta, tb, m, n, k, A, Bm, C, false); return Float32Array.from(C); };
+        assert.deepEqual(run(TWO), run(ONE), `gemm ${m}×${n}×${k} ta=${ta} tb=${tb} shares ${shares}`);
+      }
+    }
+  } finally {
+    TWO.pinThreadShares(null);
+  }
+  assert.throws(() => TWO.pinThreadShares([1, 0]), /positive shares/);
+  assert.throws(() => TWO.pinThreadShares([1]), /2 positive shares/);
+});
+
+test('thread shares follow the measured speeds, ignore parts too short to time, and keep a floor', () => {
+  const b = new Balance(2);
+  assert.deepEqual(b.shares, [0.5, 0.5]);
+  // the helper does the same work in half the time: twice the speed, so two thirds of the work
+  for (let i = 0; i < 40; i++) b.observe([10, 10], [4, 2]);
+  assert.ok(Math.abs(b.shares[0] - 1 / 3) < 1e-3 && Math.abs(b.shares[1] - 2 / 3) < 1e-3, `${b.shares}`);
+  // with that split both take as long: the shares stay
+  b.observe([1, 2], [1, 1]);
+  assert.ok(Math.abs(b.shares[0] - 1 / 3) < 1e-3, `${b.shares}`);
+  // a part of a few microseconds says nothing
+  b.observe([10, 10], [0.01, 5]);
+  assert.ok(Math.abs(b.shares[0] - 1 / 3) < 1e-3, `${b.shares}`);
+  // one observation moves the shares only part of the way
+  b.observe([10, 10], [1, 1]);
+  assert.ok(b.shares[0] > 1 / 3 && b.shares[0] < 0.45, `${b.shares}`);
+  // a thread that looks stalled keeps an eighth of the work (a quarter of an even share)
+  for (let i = 0; i < 60; i++) b.observe([10, 10], [1000, 1]);
+  assert.ok(Math.abs(b.shares[0] - 0.125) < 0.01, `${b.shares}`);
+  assert.ok(Math.abs(b.shares[0] + b.shares[1] - 1) < 1e-12);
+});
+
+test('weighted blocks cover the range, follow the shares, and keep the minimum and the unit', () => {
+  assert.deepEqual(weightedBlocks(32, [0.5, 0.5], 8, 2), [[0, 16], [16, 16]]);
+  assert.deepEqual(weightedBlocks(32, [0.7, 0.3], 8, 2), [[0, 22], [22, 10]]);
+  assert.deepEqual(weightedBlocks(32, [0.9, 0.1], 8, 2), [[0, 24], [24, 8]]); // the minimum holds
+  assert.deepEqual(weightedBlocks(12, [0.5, 0.5], 8, 2), [[0, 12]]); // too short to split
+  assert.deepEqual(weightedBlocks(2048, [0.4, 0.6], 68, 4), [[0, 820], [820, 1228]]);
+  for (const n of [16, 17, 31, 100, 999]) for (const sh of [[0.5, 0.5], [0.2, 0.8], [0.8, 0.2], [0.3, 0.3, 0.4]]) {
+    const bl = weightedBlocks(n, sh, 8, 4);
+    assert.equal(bl[0][0], 0);
+    bl.forEach(([s, len], i) => {
+      assert.ok(len >= 8, `n=${n} ${sh}: block ${i} of ${len}`);
+      assert.equal(s % 4, 0, `n=${n} ${sh}: block ${i} starts at ${s}`);
+      if (i > 0) assert.equal(s, bl[i - 1][0] + bl[i - 1][1]);
+    });
+    assert.equal(bl[bl.length - 1][0] + bl[bl.length - 1][1], n);
   }
 });
 

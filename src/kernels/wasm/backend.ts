@@ -3,6 +3,7 @@ import { referenceBackend } from '../reference/index.js';
 import { WasmHeap, type HeapView, type HeapOptions } from './memory.js';
 import { instantiateKernels, type KernelExports } from './module.js';
 import { ThreadPool, CONTROL_BYTES, hostCores } from './threads.js';
+import { Balance, weightedBlocks } from './balance.js';
 import { stepLayout, packPanels, permuteRows } from './step.js';
 
 /**
@@ -30,6 +31,13 @@ export interface WasmBackend extends Backend {
   readonly threads: number;
   /** Stops the helper threads; the backend goes on, on one thread. */
   stopThreads(): void;
+  /**
+   * Each thread's share of the split recurrences and large multiplies (the calling thread's first),
+   * learned from how long each thread took (see balance.ts); [1] on one thread.
+   */
+  readonly threadShares: readonly number[];
+  /** Fixes those shares (tests, diagnostics), or with null goes back to learning them. */
+  pinThreadShares(shares: readonly number[] | null): void;
 }
 
 export interface WasmBackendOptions extends HeapOptions {
@@ -61,6 +69,10 @@ const PAR_FLOPS = 4e6;
 const MATVEC_SPLIT = 1 << 17;
 // Smallest block of rows (or batch rows) a thread gets.
 const MIN_ROWS = 8;
+// Smallest block of rows of a multiply whose split follows the learned shares: every block then takes
+// the gemm's packed path (more than its 64-row dot-product limit), so the bits of C do not depend on
+// where the split falls. Shorter multiplies split evenly.
+const SHARED_GEMM_ROWS = 68;
 const CELL: Record<SequenceArgs['kind'], number> = { rnn_tanh: 0, rnn_relu: 1, lstm: 2, gru: 3 };
 
 /** Default thread count: the host's cores, at most 2 (the configuration that is measured). */
@@ -180,6 +192,12 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     if (controls.length > 0) pool = await ThreadPool.start(controls.length + 1, module, memory, controls, THREAD_FNS);
   }
   const threads = () => (pool ? pool.size : 1);
+  const balance = new Balance(threads());
+  /** Runs split parts over the pool and lets the balance learn from the time each took for its `work`. */
+  const runBalanced = (parts: Array<[number, number[]]>, work: number[]) => {
+    pool!.run(parts, runHere);
+    balance.observe(work, pool!.times);
+  };
   const table = THREAD_FNS.map((name) => X[name] as (...a: number[]) => unknown);
   const runHere = (fn: number, args: ArrayLike<number>) => void table[fn](...(args as number[]));
 
@@ -214,6 +232,17 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       return;
     }
     const parts: Array<[number, number[]]> = [];
+    if (m >= 2 * SHARED_GEMM_ROWS) {
+      // blocks of rows of C in proportion to the threads' speeds
+      const split = weightedBlocks(m, balance.shares, SHARED_GEMM_ROWS, 4);
+      for (const [i0, mi] of split) {
+        const a = ta ? pa + i0 * 4 : pa + i0 * lda * 4;
+        parts.push([F_GEMM, [ta, tb, mi, n, k, a, lda, pb, ldb, pc + i0 * ldc * 4, ldc, acc, works[parts.length]]]);
+      }
+      if (parts.length > 1) runBalanced(parts, split.map(([, mi]) => mi));
+      else runHere(parts[0][0], parts[0][1]);
+      return;
+    }
     if (m >= 2 * MIN_ROWS) {
       // blocks of rows of C: rows of A (columns of the stored A when transposed)
       for (const [i0, mi] of blocks(m, pool.size, MIN_ROWS, 4)) {
@@ -231,12 +260,21 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   }
 
   const gateCount = (kind: SequenceArgs['kind']) => (kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1);
-  /** Batch blocks for a recurrence: one per thread when the per-step multiply pays for it. */
+  /**
+   * Batch blocks for a recurrence: one per thread, in proportion to the threads' speeds, when the
+   * per-step multiply pays for it. Blocks start at even rows: the per-step product takes rows in pairs
+   * (a row alone is summed in another order), so every row is computed as it is on one thread.
+   */
   function seqBlocks(a: SequenceArgs): Array<[number, number]> {
     const G = gateCount(a.kind);
     const flops = 2 * a.T * a.B * G * a.H * a.H;
-    return !pool || flops < PAR_FLOPS ? [[0, a.B]] : blocks(a.B, pool.size, MIN_ROWS, 1);
+    return !pool || flops < PAR_FLOPS ? [[0, a.B]] : weightedBlocks(a.B, balance.shares, MIN_ROWS, 2);
   }
+  /** Runs a recurrence's parts, learning from their times when there are several. */
+  const runSeq = (parts: Array<[number, number[]]>, split: Array<[number, number]>) => {
+    if (parts.length === 1) runHere(parts[0][0], parts[0][1]);
+    else runBalanced(parts, split.map(([, nb]) => nb));
+  };
   const nul = (x: Arr | null) => (x ? o(x) : 0);
   /** Runs the parts of a call: on this thread alone when there is one, else over the pool. */
   const runParts = (parts: Array<[number, number[]]>) => {
@@ -271,6 +309,8 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     sharedMemory: shared,
     get threads() { return threads(); },
     stopThreads() { pool?.stop(); pool = null; },
+    get threadShares() { return pool ? balance.shares : [1]; },
+    pinThreadShares(shares) { balance.pin(shares); },
     alloc: (n, uninitialized) => heap.alloc(n, !uninitialized),
     // Backend.free ignores what it cannot free, subarrays included (their parent's block stays)
     free: (x) => { if ((x as HeapView).owner === undefined) heap.free(x); },
@@ -475,9 +515,10 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       if (a.cInit) need(a.cInit, B * H, 'c0', 'recurrenceForward');
       if (a.ghs) need(a.ghs, T * B * G * H, 'ghs', 'recurrenceForward');
       if (!inHeap(a.gates, a.wHh, bHh, a.hInit, a.cInit, a.hs, a.cs, a.ghs)) return false;
-      const parts = seqBlocks(a).map(([b0, nb], i) => [F_SEQ_FWD, [CELL[a.kind], T, B, H, b0, nb, +a.reverse,
+      const split = seqBlocks(a);
+      const parts = split.map(([b0, nb], i) => [F_SEQ_FWD, [CELL[a.kind], T, B, H, b0, nb, +a.reverse,
         o(a.gates), o(a.wHh), nul(bHh), o(a.hInit), nul(a.cInit), o(a.hs), nul(a.cs), nul(a.ghs), works[i]]] as [number, number[]]);
-      runParts(parts);
+      runSeq(parts, split);
       return true;
     },
 
@@ -496,10 +537,11 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
         return false;
       }
       X.transpose(o(a.wHh), G * H, H, o(wT));
-      const parts = seqBlocks(a).map(([b0, nb], i) => [F_SEQ_BWD, [CELL[a.kind], T, B, H, b0, nb, +a.reverse,
+      const split = seqBlocks(a);
+      const parts = split.map(([b0, nb], i) => [F_SEQ_BWD, [CELL[a.kind], T, B, H, b0, nb, +a.reverse,
         o(a.gates), o(wT), o(a.hInit), nul(a.cInit), o(a.hs), nul(a.cs), nul(a.ghs), nul(gOut),
         o(dG), nul(dGh), o(dh), nul(dc), nul(spare), +initGrad, works[i]]] as [number, number[]]);
-      runParts(parts);
+      runSeq(parts, split);
       if (spare) heap.free(spare);
       heap.free(wT);
       return true;

@@ -13,8 +13,9 @@
  * message. In Node they do not keep the process alive.
  */
 
-/** Control block layout, Int32 slots: [job, done, fn, argc, error], then Float64 arguments. */
+/** Control block layout, Int32 slots: [job, done, fn, argc, error], at byte 24 the Float64 ms the last job took, then Float64 arguments. */
 const JOB = 0, DONE = 1, FN = 2, ARGC = 3, ERROR = 4;
+const TIME_OFFSET = 24;
 const ARGS_OFFSET = 32;
 const MAX_ARGS = 24;
 export const CONTROL_BYTES = ARGS_OFFSET + MAX_ARGS * 8;
@@ -32,6 +33,7 @@ const HELPER = `(init, post) => {
   const fns = names.map((n) => X[n]);
   const i32 = new Int32Array(memory.buffer, controls[index], ${ARGS_OFFSET / 4});
   const f64 = new Float64Array(memory.buffer, controls[index] + ${ARGS_OFFSET}, ${MAX_ARGS});
+  const took = new Float64Array(memory.buffer, controls[index] + ${TIME_OFFSET}, 1);
   const args = [];
   post('ready');
   let seen = 0;
@@ -49,12 +51,14 @@ const HELPER = `(init, post) => {
     if (fn < 0) return;
     args.length = i32[${ARGC}];
     for (let i = 0; i < args.length; i++) args[i] = f64[i];
+    const t0 = performance.now();
     try {
       fns[fn](...args);
       i32[${ERROR}] = 0;
     } catch (e) {
       i32[${ERROR}] = 1;
     }
+    took[0] = performance.now() - t0;
     Atomics.store(i32, ${DONE}, job);
     Atomics.notify(i32, ${DONE});
   }
@@ -134,11 +138,14 @@ function canWait(): boolean {
 class Helper {
   readonly i32: Int32Array;
   readonly f64: Float64Array;
+  /** ms the last job took on the helper, from its start there to its end */
+  readonly took: Float64Array;
   private job = 0;
 
   constructor(memory: WebAssembly.Memory, readonly control: number, readonly worker: HostWorker) {
     this.i32 = new Int32Array(memory.buffer, control, ARGS_OFFSET / 4);
     this.f64 = new Float64Array(memory.buffer, control + ARGS_OFFSET, MAX_ARGS);
+    this.took = new Float64Array(memory.buffer, control + TIME_OFFSET, 1);
   }
 
   post(fn: number, args: ArrayLike<number>): void {
@@ -174,8 +181,12 @@ class Helper {
 export class ThreadPool {
   private readonly blocking = canWait();
   private stopped = false;
+  /** ms each part of the last run() took on its thread (part 0: the calling thread); 0 past its parts. */
+  readonly times: Float64Array;
 
-  private constructor(private readonly helpers: Helper[], readonly names: readonly string[]) {}
+  private constructor(private readonly helpers: Helper[], readonly names: readonly string[]) {
+    this.times = new Float64Array(helpers.length + 1);
+  }
 
   /** Threads in all, the calling one included. */
   get size(): number {
@@ -215,12 +226,18 @@ export class ThreadPool {
     if (this.stopped) throw new Error('wasm thread pool: stopped');
     for (let i = 1; i < parts.length; i++) this.helpers[i - 1].post(parts[i][0], parts[i][1]);
     let error: unknown = null;
+    const t0 = performance.now();
     try {
       here(parts[0][0], parts[0][1]);
     } catch (e) {
       error = e;
     }
-    for (let i = 1; i < parts.length; i++) this.helpers[i - 1].wait(this.blocking);
+    this.times.fill(0);
+    this.times[0] = performance.now() - t0;
+    for (let i = 1; i < parts.length; i++) {
+      this.helpers[i - 1].wait(this.blocking);
+      this.times[i] = this.helpers[i - 1].took[0];
+    }
     if (error) throw error;
   }
 
