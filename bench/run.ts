@@ -13,7 +13,7 @@
  *
  * On a shared machine the speed of a core moves for minutes at a time, so one process per row can catch
  * one implementation in a slow spell and its peer in a fast one. The rows the bars compare (rnnkit's wasm
- * rows, PyTorch's and numpy's) are therefore run --rounds times (default 3), the rounds after the first
+ * rows, PyTorch's and numpy's) are therefore run --rounds times (default 5), the rounds after the first
  * interleaved cell by cell, and each speed is the median over the rounds.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -66,7 +66,7 @@ interface Options {
 function parseOptions(argv: string[]): Options {
   const o: Options = {
     quick: false, only: [...PEERS], cells: [], out: BENCH, backends: ['wasm', 'js'], chars: 1_000_000,
-    speedSteps: 23, lossSteps: 200, warmup: 3, slowSteps: 2, slowWarmup: 1, genLength: 500, genRuns: 9, rounds: 3, gemm: true,
+    speedSteps: 23, lossSteps: 200, warmup: 3, slowSteps: 2, slowWarmup: 1, genLength: 500, genRuns: 9, rounds: 5, gemm: true,
   };
   let cells = DEFAULT_CELLS, steps: number | null = null;
   const int = (flag: string, v: string | undefined, min: number) => {
