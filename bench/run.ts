@@ -638,7 +638,7 @@ function markdown(rep: Report): string {
     L.push('| kernel | calls per step | ms per step | share |', '|---|--:|--:|--:|');
     for (const k of prof.kernels) L.push(`| ${k.kernel} | ${f(k.calls / prof.steps, 1)} | ${f(per(k.ms), 2)} | ${f((100 * k.ms) / prof.stepMs, 1)} % |`);
     L.push(`| outside kernels (JavaScript: tape, ops, optimizer loop, data) | | ${f(per(prof.stepMs - inKernels), 2)} | ${f((100 * (prof.stepMs - inKernels)) / prof.stepMs, 1)} % |`, '');
-    L.push('`recurrenceForward` / `recurrenceBackward` are whole time loops (the per-step h·W_hhᵀ products and the cell math), split over the two threads by batch rows (in proportion to each thread's measured speed); `gemm` is the input projection where it is dense, the W_hh gradient and the output layer.', '');
+    L.push('`recurrenceForward` / `recurrenceBackward` are whole time loops (the per-step h·W_hhᵀ products and the cell math), split over the two threads by batch rows (in proportion to the measured speed of each thread); `gemm` is the input projection where it is dense, the W_hh gradient and the output layer.', '');
   }
 
   L.push('## Notes', '');
