@@ -61,6 +61,16 @@ export function stepFlops(cell: Cell, hidden: number, vocab: number, batch: numb
   return 2 * batch * G * H * H * (3 * seq - 1) + 6 * seq * batch * H * vocab;
 }
 
+/**
+ * The median over rounds of a[r] ÷ b[r]: two rows' speeds compared round by round, each pair measured
+ * within a minute of each other. Undefined unless both ran the same rounds, two or more.
+ */
+export function pairedRatio(a: readonly number[] | undefined, b: readonly number[] | undefined): number | undefined {
+  if (!a || !b || a.length < 2 || a.length !== b.length) return undefined;
+  const r = a.map((x, i) => x / b[i]).sort((p, q) => p - q);
+  return r.length % 2 ? r[(r.length - 1) / 2] : (r[r.length / 2 - 1] + r[r.length / 2]) / 2;
+}
+
 export function parseArgs(argv: string[]): Map<string, string> {
   const out = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {

@@ -23,7 +23,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mobyDick } from '../src/cli/corpus_files.js';
-import { stepFlops, type Measurement } from './common.js';
+import { pairedRatio, stepFlops, type Measurement } from './common.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH = path.join(ROOT, 'bench');
@@ -295,6 +295,9 @@ function speedOnly(job: Job, o: Options): Job {
   return { ...job, args, steps: o.speedSteps, lossRun: false };
 }
 
+/** The median over rounds of a's speed ÷ b's in the same round (see pairedRatio). */
+const perRound = (a: Outcome | undefined, b: Outcome | undefined) => ratio(pairedRatio(a?.rounds, b?.rounds), 1);
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -560,9 +563,10 @@ function markdown(rep: Report): string {
   // the summary the benchmark exists for
   L.push('## Ratios, rnnkit ÷ peer', '');
   L.push(`${refLabel} against each peer's fastest configuration in training (generation and memory ratios for that same configuration). For PyTorch also against its fastest configuration with the environment as set.`, '');
-  L.push('| cell | peer (configuration) | training | generation | train memory | gen memory |');
-  L.push('|---|---|--:|--:|--:|--:|');
-  if (!o.only.some((p) => p !== 'ours')) L.push('| — | no peer in this run (--only) | | | | |');
+  if (o.rounds > 1) L.push(`"Per round": the median over the ${o.rounds} rounds of rnnkit's speed in a round ÷ the peer's in the same round, which ran within a minute of it: a slow spell of the machine that lasts minutes then slows both sides of a ratio, where the ratio of the two medians (the "training" and "generation" columns) can set one side's slow rounds against the other's fast ones.`, '');
+  L.push('| cell | peer (configuration) | training | per round | generation | per round | train memory | gen memory |');
+  L.push('|---|---|--:|--:|--:|--:|--:|--:|');
+  if (!o.only.some((p) => p !== 'ours')) L.push('| — | no peer in this run (--only) | | | | | | |');
   for (const cell of o.cells) {
     const refT = reference(outcomes, cell.name, o, 'train'), refG = reference(outcomes, cell.name, o, 'generate');
     const groups: [string, (k: string) => boolean][] = [
@@ -575,7 +579,7 @@ function markdown(rep: Report): string {
       const top = cands[0];
       if (!top) continue;
       const gen = outcomes.find((x) => x.job.cell.name === cell.name && x.job.mode === 'generate' && x.job.row.key === top.job.row.key && x.status === 'ok');
-      L.push(`| ${cell.name} | ${name} (${top.job.row.label}) | ${ratio(refT?.trainCps, top.trainCps)} | ${ratio(refG?.genCps, gen?.genCps)} | ${ratio(refT?.peakMiB, top.peakMiB)} | ${ratio(refG?.peakMiB, gen?.peakMiB)} |`);
+      L.push(`| ${cell.name} | ${name} (${top.job.row.label}) | ${ratio(refT?.trainCps, top.trainCps)} | ${perRound(refT, top)} | ${ratio(refG?.genCps, gen?.genCps)} | ${perRound(refG, gen)} | ${ratio(refT?.peakMiB, top.peakMiB)} | ${ratio(refG?.peakMiB, gen?.peakMiB)} |`);
     }
   }
   L.push('');

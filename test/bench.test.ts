@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { ROOT, tempDir } from './helpers/cli.js';
 import { CharLMTrainer, defaultTrainConfig, kernels, setBackend } from '../src/index.js';
 import { referenceBackend } from '../src/kernels/reference/index.js';
-import { stepFlops } from '../bench/common.js';
+import { pairedRatio, stepFlops } from '../bench/common.js';
 
 // The benchmark itself is never part of the tests; this only checks that its smallest run writes its
 // report: rnnkit alone on the js backend, a tiny model on a slice of the text, a few steps, no peers.
@@ -86,4 +86,15 @@ test('the multiply floor counts the flops a training step really multiplies', ()
   } finally {
     setBackend(before);
   }
+});
+
+test('per-round ratios pair each round of one row with the same round of the other', () => {
+  // a slow spell in rounds 2 and 4 of one row and round 5 of the other: the medians of the rows give
+  // 30/40 = 0.75, the rounds compared one by one say the first row is 1.1× as fast whenever both ran alike
+  const a = [44, 30, 44, 30, 30], b = [40, 40, 40, 28, 27];
+  assert.equal(pairedRatio(a, b), 1.1);
+  assert.equal(pairedRatio([2, 4], [1, 1]), 3); // an even count: the mean of the middle two
+  assert.equal(pairedRatio([1], [1]), undefined);
+  assert.equal(pairedRatio([1, 2], [1, 2, 3]), undefined);
+  assert.equal(pairedRatio(undefined, [1, 2]), undefined);
 });
