@@ -193,10 +193,14 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   }
   const threads = () => (pool ? pool.size : 1);
   const balance = new Balance(threads());
-  /** Runs split parts over the pool and lets the balance learn from the time each took for its `work`. */
-  const runBalanced = (parts: Array<[number, number[]]>, work: number[]) => {
+  /**
+   * Runs the parts of a call split by `weightedBlocks` ([start, length] per part): over the pool, letting
+   * the balance learn from the time each thread took for its length, or here when there is one part.
+   */
+  const runShared = (parts: Array<[number, number[]]>, split: ReadonlyArray<readonly [number, number]>) => {
+    if (parts.length === 1) return runHere(parts[0][0], parts[0][1]);
     pool!.run(parts, runHere);
-    balance.observe(work, pool!.times);
+    balance.observe(split.map(([, len]) => len), pool!.times);
   };
   const table = THREAD_FNS.map((name) => X[name] as (...a: number[]) => unknown);
   const runHere = (fn: number, args: ArrayLike<number>) => void table[fn](...(args as number[]));
@@ -239,8 +243,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
         const a = ta ? pa + i0 * 4 : pa + i0 * lda * 4;
         parts.push([F_GEMM, [ta, tb, mi, n, k, a, lda, pb, ldb, pc + i0 * ldc * 4, ldc, acc, works[parts.length]]]);
       }
-      if (parts.length > 1) runBalanced(parts, split.map(([, mi]) => mi));
-      else runHere(parts[0][0], parts[0][1]);
+      runShared(parts, split);
       return;
     }
     if (m >= 2 * MIN_ROWS) {
@@ -270,11 +273,6 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     const flops = 2 * a.T * a.B * G * a.H * a.H;
     return !pool || flops < PAR_FLOPS ? [[0, a.B]] : weightedBlocks(a.B, balance.shares, MIN_ROWS, 2);
   }
-  /** Runs a recurrence's parts, learning from their times when there are several. */
-  const runSeq = (parts: Array<[number, number[]]>, split: Array<[number, number]>) => {
-    if (parts.length === 1) runHere(parts[0][0], parts[0][1]);
-    else runBalanced(parts, split.map(([, nb]) => nb));
-  };
   const nul = (x: Arr | null) => (x ? o(x) : 0);
   /** Runs the parts of a call: on this thread alone when there is one, else over the pool. */
   const runParts = (parts: Array<[number, number[]]>) => {
@@ -518,7 +516,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       const split = seqBlocks(a);
       const parts = split.map(([b0, nb], i) => [F_SEQ_FWD, [CELL[a.kind], T, B, H, b0, nb, +a.reverse,
         o(a.gates), o(a.wHh), nul(bHh), o(a.hInit), nul(a.cInit), o(a.hs), nul(a.cs), nul(a.ghs), works[i]]] as [number, number[]]);
-      runSeq(parts, split);
+      runShared(parts, split);
       return true;
     },
 
@@ -541,7 +539,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       const parts = split.map(([b0, nb], i) => [F_SEQ_BWD, [CELL[a.kind], T, B, H, b0, nb, +a.reverse,
         o(a.gates), o(wT), o(a.hInit), nul(a.cInit), o(a.hs), nul(a.cs), nul(a.ghs), nul(gOut),
         o(dG), nul(dGh), o(dh), nul(dc), nul(spare), +initGrad, works[i]]] as [number, number[]]);
-      runSeq(parts, split);
+      runShared(parts, split);
       if (spare) heap.free(spare);
       heap.free(wT);
       return true;
