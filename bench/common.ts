@@ -6,6 +6,9 @@ import { readFileSync } from 'node:fs';
 
 export type Cell = 'lstm' | 'gru' | 'rnn';
 
+/** Gate blocks per cell. */
+export const GATES: Record<Cell, number> = { rnn: 1, gru: 3, lstm: 4 };
+
 /** The W1 workload as one benchmark process receives it. */
 export interface Workload {
   mode: 'train' | 'generate';
@@ -57,18 +60,26 @@ export interface Measurement {
  * projection is a gather, not a multiply.
  */
 export function stepFlops(cell: Cell, hidden: number, vocab: number, batch: number, seq: number): number {
-  const G = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1, H = hidden;
+  const G = GATES[cell], H = hidden;
   return 2 * batch * G * H * H * (3 * seq - 1) + 6 * seq * batch * H * vocab;
+}
+
+/** The median of the finite values of xs (NaN when there are none). */
+export function median(xs: readonly number[]): number {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 /**
  * The median over rounds of a[r] ÷ b[r]: two rows' speeds compared round by round, each pair measured
- * within a minute of each other. Undefined unless both ran the same rounds, two or more.
+ * within a minute of each other. A round that failed on either side (NaN) is left out. Undefined unless
+ * both ran the same rounds and two or more pairs are left.
  */
 export function pairedRatio(a: readonly number[] | undefined, b: readonly number[] | undefined): number | undefined {
-  if (!a || !b || a.length < 2 || a.length !== b.length) return undefined;
-  const r = a.map((x, i) => x / b[i]).sort((p, q) => p - q);
-  return r.length % 2 ? r[(r.length - 1) / 2] : (r[r.length / 2 - 1] + r[r.length / 2]) / 2;
+  if (!a || !b || a.length !== b.length) return undefined;
+  const r = a.map((x, i) => x / b[i]).filter(Number.isFinite);
+  return r.length < 2 ? undefined : median(r);
 }
 
 export function parseArgs(argv: string[]): Map<string, string> {

@@ -23,7 +23,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mobyDick } from '../src/cli/corpus_files.js';
-import { pairedRatio, stepFlops, type Measurement } from './common.js';
+import { GATES, median, pairedRatio, stepFlops, type Measurement } from './common.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH = path.join(ROOT, 'bench');
@@ -38,7 +38,6 @@ const B = 32, T = 64, LR = 2e-3, CLIP = 5;
  * took 72, 24, 28, 16, 11, 12, 11, 13 ms and then 10 ms each, so three warm-up runs measured the compiler.
  */
 const GEN_WARMUP = 10;
-const GATES: Record<string, number> = { rnn: 1, gru: 3, lstm: 4 };
 
 // ---------------------------------------------------------------------------------------------- options
 
@@ -298,10 +297,6 @@ function speedOnly(job: Job, o: Options): Job {
 /** The median over rounds of a's speed ÷ b's in the same round (see pairedRatio). */
 const perRound = (a: Outcome | undefined, b: Outcome | undefined) => ratio(pairedRatio(a?.rounds, b?.rounds), 1);
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** The lines of a failure that say what went wrong, without stack frames or library banners. */
 function errorText(stderr: string, stdout: string): string {
@@ -711,13 +706,18 @@ async function main(): Promise<void> {
       const job = speedOnly(first.job, o);
       process.stdout.write(`[round ${first.rounds!.length + 1}, ${i + 1}/${extra.length}] ${job.cell.name} ${job.row.label} ${job.mode} … `);
       const r = await runJob(job);
-      if (r.status !== 'ok') { process.stdout.write(`failed: ${r.error} (this round is left out)\n`); continue; }
+      if (r.status !== 'ok') {
+        // a NaN holds the round's place, so that round r of one row still pairs with round r of another
+        first.rounds!.push(NaN);
+        process.stdout.write(`failed: ${r.error} (this round is left out)\n`);
+        continue;
+      }
       const cps = (job.mode === 'train' ? r.trainCps : r.genCps)!;
       first.rounds!.push(cps);
       process.stdout.write(`${f(cps)} chars/s (${f(r.wallS, 1)} s)\n`);
     }
     for (const r of again) {
-      if (r.rounds!.length < 2) continue;
+      if (r.rounds!.filter(Number.isFinite).length < 2) continue;
       const cps = median(r.rounds!);
       if (r.job.mode === 'train') {
         r.trainCps = cps;

@@ -97,4 +97,7 @@ test('per-round ratios pair each round of one row with the same round of the oth
   assert.equal(pairedRatio([1], [1]), undefined);
   assert.equal(pairedRatio([1, 2], [1, 2, 3]), undefined);
   assert.equal(pairedRatio(undefined, [1, 2]), undefined);
+  // a failed round (NaN) drops its pair and no other: the rounds after it still pair with their own
+  assert.equal(pairedRatio([44, NaN, 44, 33], [40, 40, 40, 30]), 1.1);
+  assert.equal(pairedRatio([44, NaN], [40, 40]), undefined);
 });
