@@ -89,18 +89,32 @@ export function softmax(x: usize, n: i32, c: i32, out: usize): void {
  * log Σ e^(x − max) + max − x[target]. The caller counts those rows.
  */
 export function softmaxCrossEntropy(logits: usize, n: i32, c: i32, targets: usize, ignoreIndex: i32, probs: usize): f64 {
-  const rb = <usize>c * 4;
   let loss: f64 = 0;
-  for (let r = 0; r < n; r++) {
-    const xr = logits + <usize>r * rb, pr = probs + <usize>r * rb;
-    const max = rowMax(xr, c);
-    const z = expRow(xr, c, max, pr);
-    scaleRow(pr, c, 1 / z);
-    const y = load<i32>(targets + <usize>r * 4);
-    if (y == ignoreIndex) continue;
-    loss += hostLog(z) + <f64>max - <f64>load<f32>(xr + <usize>y * 4);
-  }
+  for (let r = 0; r < n; r++) loss += crossEntropyRow(logits, r, c, targets, ignoreIndex, probs);
   return loss;
+}
+
+/**
+ * softmaxCrossEntropy for a block of rows, each row's term written to losses (f64, 0 for an ignored
+ * row) instead of summed: the caller adds the blocks' terms in row order, as one thread would.
+ */
+export function softmaxCrossEntropyRows(logits: usize, n: i32, c: i32, targets: usize, ignoreIndex: i32, probs: usize,
+  losses: usize): void {
+  for (let r = 0; r < n; r++) store<f64>(losses + <usize>r * 8, crossEntropyRow(logits, r, c, targets, ignoreIndex, probs));
+}
+
+// Row r: its softmax into probs, and its loss term (0 where the target is ignored).
+// @ts-ignore: decorator
+@inline
+function crossEntropyRow(logits: usize, r: i32, c: i32, targets: usize, ignoreIndex: i32, probs: usize): f64 {
+  const rb = <usize>c * 4;
+  const xr = logits + <usize>r * rb, pr = probs + <usize>r * rb;
+  const max = rowMax(xr, c);
+  const z = expRow(xr, c, max, pr);
+  scaleRow(pr, c, 1 / z);
+  const y = load<i32>(targets + <usize>r * 4);
+  if (y == ignoreIndex) return 0;
+  return hostLog(z) + <f64>max - <f64>load<f32>(xr + <usize>y * 4);
 }
 
 /** dLogits[r, :] += scale · (probs[r, :] − onehot(targets[r])) for rows whose target is kept. */

@@ -100,6 +100,46 @@ test('uneven thread shares change no bits: recurrences split at even batch rows,
   assert.throws(() => TWO.pinThreadShares([1]), /2 positive shares/);
 });
 
+test('softmax cross-entropy and Adam split over two threads: the same bits as one thread, loss included', () => {
+  const r = rng(11);
+  try {
+    for (const shares of [null, [0.7, 0.3], [0.35, 0.65]]) {
+      TWO.pinThreadShares(shares);
+      // rows past the split size (2 × 68), some with the ignored target; an odd class count
+      for (const [n, c] of [[2048, 89], [301, 67]]) {
+        const logits = rand(n * c, r, 4);
+        const targets = Int32Array.from({ length: n }, (_, i) => (i % 17 === 5 ? -100 : Math.floor(r() * c)));
+        const run = (K: Backend) => {
+          const X = K.alloc(n * c), P = K.alloc(n * c);
+          X.set(logits);
+          const { loss, count } = K.softmaxCrossEntropy(X, n, c, targets, -100, P);
+          return { loss, count, probs: Float32Array.from(P) };
+        };
+        const one = run(ONE), two = run(TWO), want = R.softmaxCrossEntropy(logits, n, c, targets, -100, new Float32Array(n * c));
+        assert.equal(two.loss, one.loss, `${n}×${c} shares ${shares}: the summed loss changed`);
+        assert.equal(two.count, one.count);
+        assert.deepEqual(two.probs, one.probs, `${n}×${c} shares ${shares}: probabilities changed`);
+        assert.ok(Math.abs(two.loss - want.loss) <= 1e-5 * want.loss, `loss ${two.loss}, reference ${want.loss}`);
+      }
+      // 40,000 weights: above the size from which an Adam update is split, and not a multiple of 4
+      const n = 40001, p0 = rand(n, r), g = rand(n, r), m0 = rand(n, r, 0.1), v0 = Float32Array.from(rand(n, r), (x) => x * x);
+      const opt = { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled: true, step: 7 };
+      const adam = (K: Backend) => {
+        const [P, G, M, V] = [p0, g, m0, v0].map((x) => { const y = K.alloc(n); y.set(x); return y; });
+        K.adamStep(P, G, M, V, opt);
+        return [P, M, V].map((x) => Float32Array.from(x));
+      };
+      const want = [p0, m0, v0].map((x) => x.slice());
+      R.adamStep(want[0], g, want[1], want[2], opt);
+      const two = adam(TWO);
+      assert.deepEqual(two, adam(ONE), `Adam, shares ${shares}: two threads changed bits`);
+      assert.deepEqual(two, want, `Adam, shares ${shares}: not the reference's bits`);
+    }
+  } finally {
+    TWO.pinThreadShares(null);
+  }
+});
+
 test('thread shares follow the measured speeds, ignore parts too short to time, and keep a floor', () => {
   const b = new Balance(2);
   assert.deepEqual(b.shares, [0.5, 0.5]);
@@ -127,6 +167,17 @@ test('weighted blocks cover the range, follow the shares, and keep the minimum a
   assert.deepEqual(weightedBlocks(32, [0.9, 0.1], 8, 2), [[0, 24], [24, 8]]); // the minimum holds
   assert.deepEqual(weightedBlocks(12, [0.5, 0.5], 8, 2), [[0, 12]]); // too short to split
   assert.deepEqual(weightedBlocks(2048, [0.4, 0.6], 68, 4), [[0, 820], [820, 1228]]);
+  // rounded for the quickest slowest block, not to the nearest unit (13.1 rows → 12, not 14)
+  assert.deepEqual(weightedBlocks(32, [0.41, 0.59], 8, 2), [[0, 12], [12, 20]]);
+  assert.deepEqual(weightedBlocks(32, [0.59, 0.41], 8, 2), [[0, 20], [20, 12]]);
+  // against every possible two-way split: none has a quicker slowest block
+  const slowest = (bl: Array<[number, number]>, sh: number[]) => Math.max(...bl.map(([, len], i) => len / sh[i]));
+  for (const n of [16, 32, 33, 64, 200]) for (let a = 0.05; a < 1; a += 0.05) {
+    const sh = [a, 1 - a], bl = weightedBlocks(n, sh, 8, 2);
+    let best = Infinity;
+    for (let l = 8; n - l >= 8; l += 2) best = Math.min(best, slowest([[0, l], [l, n - l]], sh));
+    assert.ok(slowest(bl, sh) <= best + 1e-9, `n=${n} shares ${sh}: ${JSON.stringify(bl)} slower than the best split`);
+  }
   for (const n of [16, 17, 31, 100, 999]) for (const sh of [[0.5, 0.5], [0.2, 0.8], [0.8, 0.2], [0.3, 0.3, 0.4]]) {
     const bl = weightedBlocks(n, sh, 8, 4);
     assert.equal(bl[0][0], 0);

@@ -50,18 +50,22 @@ export interface WasmBackendOptions extends HeapOptions {
 
 // The calls helpers may run, by index.
 const THREAD_FNS = ['gemm', 'recurrenceForward', 'recurrenceBackward', 'addScaled', 'mul', 'scale', 'activate', 'activateBackward',
-  'addRowVector', 'sumRows', 'gatherRows', 'softmaxCrossEntropyBackward', 'adamStep', 'stepPart'] as const;
+  'addRowVector', 'sumRows', 'gatherRows', 'softmaxCrossEntropyBackward', 'adamStep', 'stepPart', 'softmaxCrossEntropyRows'] as const;
 const fnIndex = (name: (typeof THREAD_FNS)[number]) => THREAD_FNS.indexOf(name);
 const F_GEMM = 0, F_SEQ_FWD = 1, F_SEQ_BWD = 2;
 const F_ADD_SCALED = fnIndex('addScaled'), F_MUL = fnIndex('mul'), F_SCALE = fnIndex('scale'), F_ACTIVATE = fnIndex('activate');
 const F_ACTIVATE_BACKWARD = fnIndex('activateBackward'), F_ADD_ROW_VECTOR = fnIndex('addRowVector'), F_SUM_ROWS = fnIndex('sumRows');
 const F_GATHER_ROWS = fnIndex('gatherRows'), F_SOFTMAX_CE_BACKWARD = fnIndex('softmaxCrossEntropyBackward'), F_ADAM = fnIndex('adamStep');
-const F_STEP = fnIndex('stepPart');
+const F_STEP = fnIndex('stepPart'), F_SOFTMAX_CE_ROWS = fnIndex('softmaxCrossEntropyRows');
 // Elementwise and row-wise kernels over at least this many floats (1 MiB) are split over the threads:
 // smaller ones take tens of microseconds, and the other thread then spends as long fetching the rows the
 // first one just wrote (measured in W1: the helper's half of a 0.7 MiB softmax gradient took 7× the main
 // thread's).
 const PAR_ELEMENTS = 1 << 18;
+// Kernels that spend many operations on each float they touch (an Adam update: a square root and two
+// divisions in double; a softmax row: exponentials and a logarithm) are split from this many floats on:
+// their time, not the other core's fetching of rows, is what the second thread halves.
+const PAR_COMPUTE = 1 << 14;
 // Work (floating-point operations) below which a call stays on one thread: the hand-over costs a few
 // microseconds while the helper spins, some 30 when it sleeps.
 const PAR_FLOPS = 4e6;
@@ -210,9 +214,21 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
    * on each, with the arguments `part(start, length)` gives; false, having done nothing, where the call's
    * `work` (floats touched) is too small to pay for the hand-over.
    */
-  function parallel(work: number, n: number, min: number, unit: number, fn: number, part: (i0: number, len: number) => number[]): boolean {
-    if (!pool || work < PAR_ELEMENTS || n < 2 * min) return false;
+  function parallel(work: number, n: number, min: number, unit: number, fn: number, part: (i0: number, len: number) => number[],
+    threshold = PAR_ELEMENTS): boolean {
+    if (!pool || work < threshold || n < 2 * min) return false;
     pool.run(blocks(n, pool.size, min, unit).map(([i0, len]) => [fn, part(i0, len)] as [number, number[]]), runHere);
+    return true;
+  }
+  /**
+   * Row-wise work on the output of a long multiply (its bias, its softmax), split at the rows where that
+   * multiply split C, so that each thread reads rows still in its own cache; false, having done nothing,
+   * where the call is too short to split.
+   */
+  function alongGemmRows(rows: number, work: number, fn: number, part: (r0: number, nr: number) => number[]): boolean {
+    if (!pool || rows < 2 * SHARED_GEMM_ROWS || work < PAR_COMPUTE) return false;
+    const split = weightedBlocks(rows, balance.shares, SHARED_GEMM_ROWS, 4);
+    runShared(split.map(([r0, nr]): [number, number[]] => [fn, part(r0, nr)]), split);
     return true;
   }
   /** parallel() over the n elements of an elementwise kernel. */
@@ -392,7 +408,8 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       const px = o(x), pv = o(v);
       const wd = v.length;
       if (px >= 0 && pv >= 0) {
-        if (!parallel(rows * wd, rows, 1, 1, F_ADD_ROW_VECTOR, (r0, nr) => [px + 4 * r0 * wd, pv, wd, nr])) X.addRowVector(px, pv, wd, rows);
+        const part = (r0: number, nr: number) => [px + 4 * r0 * wd, pv, wd, nr];
+        if (!alongGemmRows(rows, rows * wd, F_ADD_ROW_VECTOR, part) && !parallel(rows * wd, rows, 1, 1, F_ADD_ROW_VECTOR, part)) X.addRowVector(px, pv, wd, rows);
       }
       else call(() => X.addRowVector(w(x), r(v), v.length, rows), () => ref.addRowVector(x, v, rows));
     },
@@ -449,8 +466,19 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       need(logits, n * c, 'logits', 'softmaxCrossEntropy'); need(probs, n * c, 'probs', 'softmaxCrossEntropy');
       need(targets, n, 'targets', 'softmaxCrossEntropy');
       const count = checkTargets(targets, n, c, ignoreIndex, 'softmaxCrossEntropy');
-      return call(() => ({ loss: X.softmaxCrossEntropy(r(logits), n, c, r(targets), ignoreIndex, w(probs)), count }),
-        () => ref.softmaxCrossEntropy(logits, n, c, targets, ignoreIndex, probs));
+      return call(() => {
+        const pl = r(logits), pt = r(targets), pp = w(probs);
+        const losses = pool && n * c >= PAR_COMPUTE && n >= 2 * SHARED_GEMM_ROWS ? heap.scratch(8 * n) : -1;
+        if (losses < 0) return { loss: X.softmaxCrossEntropy(pl, n, c, pt, ignoreIndex, pp), count };
+        const part = (r0: number, nr: number) => [pl + 4 * r0 * c, nr, c, pt + 4 * r0, ignoreIndex, pp + 4 * r0 * c, losses + 8 * r0];
+        if (!alongGemmRows(n, n * c, F_SOFTMAX_CE_ROWS, part)) runHere(F_SOFTMAX_CE_ROWS, part(0, n));
+        // the terms added in row order, as softmaxCrossEntropy adds them on one thread
+        const terms = heap.doubles(losses, n);
+        let loss = 0;
+        for (let i = 0; i < n; i++) loss += terms[i];
+        heap.releaseScratch(losses);
+        return { loss, count };
+      }, () => ref.softmaxCrossEntropy(logits, n, c, targets, ignoreIndex, probs));
     },
 
     softmaxCrossEntropyBackward(probs, n, c, targets, ignoreIndex, scale, dLogits) {
@@ -615,7 +643,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       call(() => {
         const pp = w(param), pg = r(grad), pm = w(m), pv = w(v);
         const args = (i: number, l: number) => [pp + 4 * i, pg + 4 * i, pm + 4 * i, pv + 4 * i, l, beta1, 1 - beta1, beta2, 1 - beta2, stepSize, bc2Sqrt, eps, decay, l2, +decoupled];
-        if (!elementwise(n, F_ADAM, args)) runHere(F_ADAM, args(0, n));
+        if (!parallel(n, n, PAR_COMPUTE / 2, 4, F_ADAM, args, PAR_COMPUTE)) runHere(F_ADAM, args(0, n));
       }, () => ref.adamStep(param, grad, m, v, opt));
     },
   };

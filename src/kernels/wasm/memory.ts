@@ -233,6 +233,11 @@ export class WasmHeap {
     this.allocator.release(off);
   }
 
+  /** A view of n doubles at byte offset off (8-byte aligned), such as a kernel's f64 results in scratch. */
+  doubles(off: number, n: number): Float64Array {
+    return new Float64Array(this.memory.buffer, off, n);
+  }
+
   /** Copies x into the heap at byte offset off. */
   copyIn(x: Float32Array | Int32Array, off: number): void {
     if (x instanceof Float32Array) this.f32.set(x, off >>> 2);

@@ -21,6 +21,7 @@ export interface KernelExports {
   scatterAddRows(table: number, width: number, ids: number, nIds: number, src: number): void;
   softmax(x: number, n: number, c: number, out: number): void;
   softmaxCrossEntropy(logits: number, n: number, c: number, targets: number, ignoreIndex: number, probs: number): number;
+  softmaxCrossEntropyRows(logits: number, n: number, c: number, targets: number, ignoreIndex: number, probs: number, losses: number): void;
   softmaxCrossEntropyBackward(probs: number, n: number, c: number, targets: number, ignoreIndex: number, scale: number, dLogits: number): void;
   lstmForward(b: number, h: number, gates: number, cPrev: number, c: number, hOut: number): void;
   lstmBackward(b: number, h: number, gates: number, cPrev: number, c: number, dh: number, dc: number, dGates: number): void;
