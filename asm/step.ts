@@ -10,7 +10,8 @@
 // The rows are also regrouped by units, so that a block of hidden units [u0, u0 + nu) owns all of its
 // gate rows — [i f g o] of those units for the LSTM, [r z n] for the GRU — in the order the cell kernels
 // expect for a layer of nu units. A thread then runs the whole step for its units: input row, products,
-// cell math; the units never meet inside a step. src/kernels/wasm/step.ts lays the weights out.
+// cell math, and for the last layer its units' share of the logits; the units never meet inside a step.
+// src/kernels/wasm/step.ts lays the weights out.
 import { lstmForward } from './lstm';
 import { gruForward } from './gru';
 import { activate } from './elementwise';
@@ -47,10 +48,14 @@ export function matvecPanels(k: i32, x: usize, panels: usize, nPanels: i32, out:
  * with wIh (panels, k = I), gates += W_ih x; the GRU's recurrent half gh = bHh slice + W_hh h_{t−1}, the
  * other cells' gates += W_hh h_{t−1}. Then the cell on a layer of nu units writes h[u0 …] (and c[u0 …]).
  * hPrev, cPrev, h, c are whole [H] vectors.
+ *
+ * With an output layer after this one (head ≠ 0: columns u0 … u0 + nu of W_hy in headPanels panels,
+ * k = nu), this part's share of the logits, W_hy[:, u0 …] h[u0 …], goes to `partial`: the caller adds the
+ * parts' shares to the bias, so the output layer needs no pass of its own after the threads meet.
  */
 export function stepPart(kind: i32, H: i32, I: i32, u0: i32, nu: i32, rows: i32,
   inRow: usize, x: usize, wIh: usize, wHh: usize, bHh: usize, hPrev: usize, cPrev: usize,
-  gates: usize, gh: usize, h: usize, c: usize): void {
+  gates: usize, gh: usize, h: usize, c: usize, head: usize, headPanels: i32, partial: usize): void {
   const panels = rows / PANEL;
   copy(gates, inRow, <usize>rows * 4);
   if (wIh) matvecPanels(I, x, wIh, panels, gates, 1);
@@ -64,4 +69,5 @@ export function stepPart(kind: i32, H: i32, I: i32, u0: i32, nu: i32, rows: i32,
     if (kind == LSTM) lstmForward(1, nu, gates, cPrev + off, c + off, h + off);
     else activate(rnnActivation(kind), gates, h + off, nu);
   }
+  if (head) matvecPanels(nu, h + off, head, headPanels, partial, 0);
 }

@@ -31,15 +31,19 @@ export interface StepLayerWeights {
   /** Dense input: W_ih [G·H, I] and the input bias [G·H] (b_ih, plus b_hh outside the GRU). */
   wIh?: Float32Array;
   bIn?: Float32Array;
+  /** The output layer after this one (the last layer): logits = W h + b, W [V, H], b [V] or null. */
+  head?: { weight: Float32Array; bias: Float32Array | null };
 }
 
 /** A recurrent layer laid out for steps at batch 1 (sampling). */
 export interface StepLayer {
   /**
    * h (and c) ← one step of the cell from hPrev (cPrev) on `input`: a row of the one-hot table, or a dense
-   * [I] vector. All vectors come from this backend's alloc; h and c are not hPrev and cPrev.
+   * [I] vector; for a layer laid out with its head, logits ← the output layer on h. All vectors come from
+   * this backend's alloc; h and c are not hPrev and cPrev.
    */
-  step(input: number | Float32Array, hPrev: Float32Array, cPrev: Float32Array | null, h: Float32Array, c: Float32Array | null): void;
+  step(input: number | Float32Array, hPrev: Float32Array, cPrev: Float32Array | null, h: Float32Array, c: Float32Array | null,
+    logits?: Float32Array): void;
 }
 
 export interface SequenceArgs {

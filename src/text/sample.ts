@@ -34,11 +34,12 @@ export function sampleText(model: CharLM, vocab: CharVocab, o: SampleOptions): s
     return noGrad(() => {
       // with no prime, start from a newline (a natural beginning) or else a random character
       const start = prime.length ? vocab.encode(prime) : Int32Array.of(vocab.has('\n') ? vocab.encode('\n')[0] : rng.int(vocab.size));
-      // the prime in one pass through the model, then one character at a time on the stepper
-      const r = model.forward(start, [start.length, 1], null);
-      let logits = r.logits.data.subarray((start.length - 1) * vocab.size);
+      // the prime, then each new character, one at a time on the stepper (a forward pass through the tensor
+      // layer for the prime would cost more than a few hundred steps for a short one)
       const stepper = CharLMStepper.for(model);
-      stepper.setState(r.state);
+      stepper.setState(null);
+      let logits!: Float32Array;
+      for (const id of start) logits = stepper.step(id);
       let out = '';
       for (let i = 0; i < o.length; i++) {
         const next = pick(logits, o, rng);

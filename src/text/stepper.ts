@@ -8,7 +8,8 @@ const steppers = new WeakMap<CharLM, { stepper: CharLMStepper; backend: Backend;
  * A character model run one character at a time, for sampling: the same equations as CharLM.forward,
  * straight on the kernels with buffers made once, and no tape. Through the tensor layer, one step of a
  * batch of one is a dozen small tensors and ops; here it is one row gather, one matrix–vector product
- * per layer and the cell's step kernel, then one product for the logits.
+ * per layer and the cell's step kernel, then one product for the logits (which a backend's batch-1
+ * layout takes into the last layer's step: each thread adds its own units' share).
  *
  * Layer 0 takes one-hot input, so x_t W_ihᵀ is column x_t of W_ih: a table W_ihᵀ + b_ih (+ b_hh, which
  * the vanilla and LSTM cells add in the same place) is built once, [V, G·H], and each step gathers one
@@ -88,9 +89,11 @@ export class CharLMStepper {
     this.bHy = copy(p.get('head.bias'));
     this.logits = K.alloc(V);
     const kind = cell === 'lstm' ? 'lstm' : cell === 'gru' ? 'gru' : model.config.nonlinearity === 'relu' ? 'rnn_relu' : 'rnn_tanh';
+    // the last layer takes the output layer with it: the backend may then compute the logits inside the step
     const fast = this.layers.map((ly, l) => K.stepLayer?.({
       kind, hidden: H, wHh: ly.wHh, bHh: ly.bHh,
       ...(l === 0 ? { table: this.table } : { wIh: ly.wIh!, bIn: ly.bIn }),
+      ...(l === L - 1 ? { head: { weight: this.wHy, bias: this.bHy } } : {}),
     }) ?? null);
     this.fast = fast.every((f) => f !== null) ? (fast as StepLayer[]) : null;
   }
@@ -116,7 +119,7 @@ export class CharLMStepper {
     for (let l = 0; l < this.L; l++) {
       const ly = this.layers[l];
       if (this.fast) {
-        this.fast[l].step(l === 0 ? x : input!, ly.h, ly.c, ly.h2, ly.c2);
+        this.fast[l].step(l === 0 ? x : input!, ly.h, ly.c, ly.h2, ly.c2, l === this.L - 1 ? this.logits : undefined);
         if (ly.c) [ly.c, ly.c2] = [ly.c2, ly.c];
         [ly.h, ly.h2] = [ly.h2, ly.h];
         input = ly.h;
@@ -144,6 +147,7 @@ export class CharLMStepper {
       [ly.h, ly.h2] = [ly.h2, ly.h];
       input = ly.h;
     }
+    if (this.fast) return this.logits;
     if (this.bHy) this.logits.set(this.bHy);
     else this.logits.fill(0);
     K.gemm(false, true, 1, this.logits.length, H, input!, this.wHy, this.logits, true);

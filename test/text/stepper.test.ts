@@ -72,6 +72,14 @@ test('the wasm backend\'s batch-1 layer layout: the same logits, split over two 
     const P = profiled(wasm2);
     withBackend(P, () => checkStepper(model(cell, 2, seed++, hidden), cell, 2));
     assert.equal(P.report().find((k) => k.kernel === 'stepLayer')?.calls, 2, `${cell} ${hidden}: both layers took the backend's layout`);
+    // the last layer computes the logits in blocks of units, summed in block order: one thread or two, the same bits
+    const m = model(cell, 2, seed++, hidden);
+    const run = (K: Backend) => withBackend(K, () => {
+      const s = new CharLMStepper(m);
+      s.setState(null);
+      return Array.from(ids.subarray(0, 12), (x) => Float32Array.from(s.step(x)));
+    });
+    assert.deepEqual(run(wasm2), run(wasm), `${cell} ${hidden}: two threads changed the logits`);
   }
   wasm2.stopThreads();
 });

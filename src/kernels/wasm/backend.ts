@@ -4,7 +4,7 @@ import { WasmHeap, type HeapView, type HeapOptions } from './memory.js';
 import { instantiateKernels, type KernelExports } from './module.js';
 import { ThreadPool, CONTROL_BYTES, hostCores } from './threads.js';
 import { Balance, weightedBlocks } from './balance.js';
-import { stepLayout, packPanels, permuteRows } from './step.js';
+import { stepLayout, packPanels, packColumns, permuteRows, PANEL } from './step.js';
 
 /**
  * The WebAssembly backend: kernels compiled from asm/*.ts (AssemblyScript, 128-bit SIMD) over the heap
@@ -579,8 +579,10 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       if (wt.bHh) need(wt.bHh, GH, 'b_hh', 'stepLayer');
       if (!wt.table === !wt.wIh || (wt.wIh && !wt.bIn)) throw new Error('stepLayer: give either a one-hot table or W_ih with its bias');
       if (wt.bIn) need(wt.bIn, GH, 'input bias', 'stepLayer');
-      // one block of units per thread where the product is worth splitting, like a matrix–vector product
-      const split = pool && GH * H >= MATVEC_SPLIT ? pool.size : 1;
+      // one block of units per thread where the product is worth splitting, like a matrix–vector product;
+      // at least two such blocks even on one thread, so that the output layer's sum over the blocks' shares
+      // (below) is the same, bit for bit, whatever the thread count
+      const split = GH * H >= MATVEC_SPLIT ? Math.max(2, pool ? pool.size : 1) : 1;
       const lay = stepLayout(G, H, blocks(H, split, 4, 4));
       const R = lay.rows;
       const I = wt.wIh ? wt.wIh.length / GH : 0;
@@ -598,16 +600,26 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       const bHh = wt.kind === 'gru' ? heap.alloc(R, true) : null;
       if (bHh) permuteRows(wt.bHh, lay.source, bHh);
       const gates = heap.alloc(R, true), gh = wt.kind === 'gru' ? heap.alloc(R, true) : null;
-      for (const x of [wHh, wIh, bIn, table, bHh, gates, gh]) if (x && o(x) < 0) return null; // the heap is full
+      // the output layer: each block's columns of W_hy, so that each thread adds its units' share of the logits
+      const head = wt.head ?? null;
+      const out = head ? head.weight.length / H : 0;
+      if (!Number.isInteger(out)) throw new Error(`stepLayer: the output weight is not a whole number of rows of ${H}`);
+      if (head?.bias) need(head.bias, out, 'output bias', 'stepLayer');
+      const headPanels = Math.ceil(out / PANEL), share = headPanels * PANEL;
+      const headW = head ? heap.alloc(share * H, true) : null;
+      const partials = head ? heap.alloc(share * lay.parts.length, true) : null;
+      if (head) for (const p of lay.parts) packColumns(head.weight, H, p.u0, p.nu, out, headW!.subarray(share * p.u0, share * (p.u0 + p.nu)));
+      const headBias = head?.bias ? Float32Array.from(head.bias) : new Float32Array(out);
+      for (const x of [wHh, wIh, bIn, table, bHh, gates, gh, headW, partials]) if (x && o(x) < 0) return null; // the heap is full
       const kind = CELL[wt.kind];
       // asm stepPart's arguments, one array per part; the slots named here change from step to step
       const IN_ROW = 6, X_IN = 7, H_PREV = 11, C_PREV = 12, H_OUT = 15, C_OUT = 16;
-      const parts = lay.parts.map((p) => [F_STEP, [kind, H, I, p.u0, p.nu, p.rows, /* inRow */ 0, /* x */ 0, wIh ? o(wIh) + 4 * p.row0 * I : 0,
+      const parts = lay.parts.map((p, i) => [F_STEP, [kind, H, I, p.u0, p.nu, p.rows, /* inRow */ 0, /* x */ 0, wIh ? o(wIh) + 4 * p.row0 * I : 0,
         o(wHh) + 4 * p.row0 * H, bHh ? o(bHh) + 4 * p.row0 : 0, /* hPrev, cPrev */ 0, 0, o(gates) + 4 * p.row0, gh ? o(gh) + 4 * p.row0 : 0,
-        /* h, c */ 0, 0]] as [number, number[]]);
+        /* h, c */ 0, 0, headW ? o(headW) + 4 * share * p.u0 : 0, headPanels, partials ? o(partials) + 4 * share * i : 0]] as [number, number[]]);
       const lstm = wt.kind === 'lstm';
       return {
-        step(input, hPrev, cPrev, h, c) {
+        step(input, hPrev, cPrev, h, c, logits) {
           let inRow: number, x = 0;
           if (typeof input === 'number') {
             if (!table) throw new Error('stepLayer: this layer takes a dense input, not a table row');
@@ -623,10 +635,21 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
           const ph = o(hPrev), pc = lstm ? o(cPrev!) : 0, oh = o(h), oc = lstm ? o(c!) : 0;
           if (x < 0 || ph < 0 || oh < 0 || pc < 0 || oc < 0) throw new Error('stepLayer: the state vectors must come from this backend\'s alloc');
           // the per-step arguments of each part: its slice of the input row, x, the state vectors
+          if (head && !(logits && logits.length >= out)) throw new RangeError(`stepLayer: this layer computes the logits: give a [${out}] vector for them`);
           parts.forEach(([, a], i) => {
             a[IN_ROW] = inRow + 4 * lay.parts[i].row0; a[X_IN] = x; a[H_PREV] = ph; a[C_PREV] = pc; a[H_OUT] = oh; a[C_OUT] = oc;
           });
-          runParts(parts);
+          // more blocks than threads (one thread): the blocks one after the other, here
+          if (parts.length > threads()) for (const [fn, a] of parts) runHere(fn, a);
+          else runParts(parts);
+          if (head) {
+            // logits = b + Σ over the blocks, in block order, of each block's share (float32 sums)
+            for (let j = 0; j < out; j++) {
+              let s = headBias[j];
+              for (let i = 0; i < parts.length; i++) s = Math.fround(s + partials![share * i + j]);
+              logits![j] = s;
+            }
+          }
         },
       };
     },

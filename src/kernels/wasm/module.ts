@@ -34,7 +34,8 @@ export interface KernelExports {
     dG: number, dGh: number, dh: number, dc: number, spare: number, initGrad: number, work: number): void;
   matvecPanels(k: number, x: number, panels: number, nPanels: number, out: number, accumulate: number): void;
   stepPart(kind: number, H: number, I: number, u0: number, nu: number, rows: number, inRow: number, x: number, wIh: number,
-    wHh: number, bHh: number, hPrev: number, cPrev: number, gates: number, gh: number, h: number, c: number): void;
+    wHh: number, bHh: number, hPrev: number, cPrev: number, gates: number, gh: number, h: number, c: number,
+    head: number, headPanels: number, partial: number): void;
   adamStep(param: number, grad: number, m: number, v: number, n: number, beta1: number, b1c: number, beta2: number, b2c: number,
     stepSize: number, bc2Sqrt: number, eps: number, decay: number, l2: number, decoupled: number): void;
 }

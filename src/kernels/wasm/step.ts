@@ -53,3 +53,16 @@ export function packPanels(src: Float32Array, k: number, source: Int32Array, dst
 export function permuteRows(v: Float32Array | null, source: Int32Array, dst: Float32Array, dstOffset = 0): void {
   for (let r = 0; r < source.length; r++) dst[dstOffset + r] = v && source[r] >= 0 ? v[source[r]] : 0;
 }
+
+/**
+ * dst ← columns [col0, col0 + k) of the first `rows` rows of src (rows `ld` floats long), in panels of
+ * PANEL rows each stored [k][PANEL], rows past `rows` zero: an output layer's weights for the units of one
+ * block, whose share of the logits that block's thread computes.
+ */
+export function packColumns(src: Float32Array, ld: number, col0: number, k: number, rows: number, dst: Float32Array): void {
+  const padded = Math.ceil(rows / PANEL) * PANEL;
+  for (let r = 0; r < padded; r++) {
+    const base = (r - (r % PANEL)) * k + (r % PANEL);
+    for (let j = 0; j < k; j++) dst[base + j * PANEL] = r < rows ? src[r * ld + col0 + j] : 0;
+  }
+}
