@@ -314,22 +314,15 @@ function dot2x4(k: i32, a0: usize, a1: usize, b0: usize, brs: usize, c0: usize, 
   v128.store(c0, r0); v128.store(c1, r1);
 }
 
-// C[0, 0..4] (+)= row a0 · rows b0 … b0 + 3·brs; two independent sums per B row hide the add latency.
+// C[0, 0..4] (+)= row a0 · rows b0 … b0 + 3·brs, in dot2x4's order of additions for its first row: a row
+// gives the same bits alone as in a pair, so a block of rows may start at any row (the recurrences split
+// their batch rows over threads wherever the threads' speeds put the boundary).
 // @ts-ignore: decorator
 @inline
 function dot1x4(k: i32, a0: usize, b0: usize, brs: usize, c0: usize, acc: bool): void {
+  const k4 = k & ~3;
   let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-  let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
-  let p = 0;
-  for (; p + 7 < k; p += 8) {
-    const o = <usize>p * 4;
-    const x0 = v128.load(a0 + o), x1 = v128.load(a0 + o, 16);
-    s0 = f32x4.add(s0, f32x4.mul(x0, v128.load(b0 + o))); t0 = f32x4.add(t0, f32x4.mul(x1, v128.load(b0 + o, 16)));
-    s1 = f32x4.add(s1, f32x4.mul(x0, v128.load(b0 + brs + o))); t1 = f32x4.add(t1, f32x4.mul(x1, v128.load(b0 + brs + o, 16)));
-    s2 = f32x4.add(s2, f32x4.mul(x0, v128.load(b0 + 2 * brs + o))); t2 = f32x4.add(t2, f32x4.mul(x1, v128.load(b0 + 2 * brs + o, 16)));
-    s3 = f32x4.add(s3, f32x4.mul(x0, v128.load(b0 + 3 * brs + o))); t3 = f32x4.add(t3, f32x4.mul(x1, v128.load(b0 + 3 * brs + o, 16)));
-  }
-  for (; p + 3 < k; p += 4) {
+  for (let p = 0; p < k4; p += 4) {
     const o = <usize>p * 4;
     const x0 = v128.load(a0 + o);
     s0 = f32x4.add(s0, f32x4.mul(x0, v128.load(b0 + o)));
@@ -337,8 +330,8 @@ function dot1x4(k: i32, a0: usize, b0: usize, brs: usize, c0: usize, acc: bool):
     s2 = f32x4.add(s2, f32x4.mul(x0, v128.load(b0 + 2 * brs + o)));
     s3 = f32x4.add(s3, f32x4.mul(x0, v128.load(b0 + 3 * brs + o)));
   }
-  let r = hsum4(f32x4.add(s0, t0), f32x4.add(s1, t1), f32x4.add(s2, t2), f32x4.add(s3, t3));
-  for (; p < k; p++) {
+  let r = hsum4(s0, s1, s2, s3);
+  for (let p = k4; p < k; p++) {
     const o = <usize>p * 4;
     const y = f32x4(load<f32>(b0 + o), load<f32>(b0 + brs + o), load<f32>(b0 + 2 * brs + o), load<f32>(b0 + 3 * brs + o));
     r = f32x4.add(r, f32x4.mul(v128.load32_splat(a0 + o), y));

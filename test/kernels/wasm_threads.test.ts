@@ -73,7 +73,7 @@ test('the fused recurrence over two threads: the same bits as one thread, and th
   }
 });
 
-test('uneven thread shares change no bits: recurrences split at even batch rows, long multiplies by rows', () => {
+test('uneven thread shares change no bits: recurrences split at any batch row, long multiplies by rows', () => {
   const r = rng(9);
   try {
     for (const shares of [[0.7, 0.3], [0.3, 0.7], [0.55, 0.45]]) {

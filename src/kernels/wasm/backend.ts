@@ -281,13 +281,14 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const gateCount = (kind: SequenceArgs['kind']) => (kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1);
   /**
    * Batch blocks for a recurrence: one per thread, in proportion to the threads' speeds, when the
-   * per-step multiply pays for it. Blocks start at even rows: the per-step product takes rows in pairs
-   * (a row alone is summed in another order), so every row is computed as it is on one thread.
+   * per-step multiply pays for it. A block may start at any row: the per-step product sums a row the
+   * same way alone or paired with the next (asm/gemm.ts, dot1x4), so every row is computed as it is on
+   * one thread.
    */
   function seqBlocks(a: SequenceArgs): Array<[number, number]> {
     const G = gateCount(a.kind);
     const flops = 2 * a.T * a.B * G * a.H * a.H;
-    return !pool || flops < PAR_FLOPS ? [[0, a.B]] : weightedBlocks(a.B, balance.shares, MIN_ROWS, 2);
+    return !pool || flops < PAR_FLOPS ? [[0, a.B]] : weightedBlocks(a.B, balance.shares, MIN_ROWS, 1);
   }
   const nul = (x: Arr | null) => (x ? o(x) : 0);
   /** Runs the parts of a call: on this thread alone when there is one, else over the pool. */
