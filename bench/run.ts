@@ -13,8 +13,8 @@
  *
  * On a shared machine the speed of a core moves for minutes at a time, so one process per row can catch
  * one implementation in a slow spell and its peer in a fast one. The rows the bars compare (rnnkit's wasm
- * rows, PyTorch's and numpy's) are therefore run --rounds times (default 5), the rounds after the first
- * interleaved cell by cell, and each speed is the median over the rounds.
+ * rows, PyTorch's, numpy's and brain.js's) are therefore run --rounds times (default 5), the rounds after
+ * the first interleaved cell by cell, and each speed is the median over the rounds.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -520,7 +520,7 @@ function markdown(rep: Report): string {
   L.push(`- **Training chars/s** = ${B}×${T} characters per step ÷ the median step time over the timed steps (after ${o.warmup} warm-up steps; ${o.speedSteps} steps in all for a speed-only run, ${o.lossSteps} where the loss is measured).`);
   L.push(`- **Loss** = the mean training loss over steps ${Math.max(1, o.lossSteps - 9)}–${o.lossSteps} (nats/char), measured once per implementation and cell where the time budget allows: rnnkit's ${o.backends[0]} backend on cells up to LSTM 256's cost, PyTorch's 2-thread as-set row on lstm256 and cells up to rnn256's cost, numpy's as-set row; "—" where only the speed steps were run. Each implementation starts from its own random initialisation.`);
   L.push(`- **Generation chars/s**: batch 1, sampling one character at a time at temperature 1 and feeding it back, ${o.genLength} characters per run from an untrained model (speed does not depend on the weights), median over ${o.genRuns} runs after ${GEN_WARMUP} warm-up runs.`);
-  if (o.rounds > 1) L.push(`- **Rounds**: rnnkit's wasm rows, PyTorch's and numpy's ran ${o.rounds} times, the rounds after the first interleaved cell by cell (the speed of a core on this shared machine moves for minutes at a time); their chars/s, training and generation, are the medians over the rounds, and "median step ms" shows the step time that median gives (each round's figure is in results.json). Loss, CPU÷wall and peak memory are from the first round.`);
+  if (o.rounds > 1) L.push(`- **Rounds**: rnnkit's wasm rows, PyTorch's, numpy's and brain.js's ran ${o.rounds} times, the rounds after the first interleaved cell by cell (the speed of a core on this shared machine moves for minutes at a time); their chars/s, training and generation, are the medians over the rounds, and "median step ms" shows the step time that median gives (each round's figure is in results.json). Loss, CPU÷wall and peak memory are from the first round.`);
   L.push('- **CPU÷wall** = CPU time of the training process ÷ wall time over its training loop: about 1 for one thread on an idle machine (up to 2 with two threads); well below that, other processes were taking the cores, and that row\'s speed is understated.');
   L.push('- **Peak MiB** = VmHWM of the process that ran only that workload (training and generation are separate processes), runtime included.');
   L.push(`- **ours÷peer** compares ${refLabel} (the first of --backends: wasm unless told otherwise, the backend \`selectBackend('auto')\` prefers) with each row: above 1× for speed means rnnkit is faster; below 1× for memory means rnnkit uses less.`, '');
@@ -698,7 +698,7 @@ async function main(): Promise<void> {
     }
     // the compared rows again, round after round, each round cell by cell; each speed becomes the median
     const compared = (r: Outcome) => r.status === 'ok' && !r.job.skip && (r.job.row.key === 'ours-wasm' || r.job.row.key === 'ours-wasm1t'
-      || r.job.row.peer === 'torch' || r.job.row.peer === 'numpy');
+      || r.job.row.peer === 'torch' || r.job.row.peer === 'numpy' || r.job.row.peer === 'brain');
     const again = outcomes.filter(compared);
     for (const r of again) r.rounds = [(r.job.mode === 'train' ? r.trainCps : r.genCps)!];
     const extra = o.cells.flatMap((cell) => Array.from({ length: o.rounds - 1 }, () => again.filter((r) => r.job.cell === cell)).flat());
