@@ -331,6 +331,12 @@ function runJob(job: Job): Promise<Outcome> {
   });
 }
 
+/** Characters one training step of the row takes: B·T, or what the peer says (brain.js: one sequence). */
+function charsPerStep(r: Outcome): number {
+  const n = r.m?.info.charsPerStep;
+  return typeof n === 'number' ? n : B * T;
+}
+
 function derive(r: Outcome): Outcome {
   const m = r.m!, j = r.job;
   r.peakMiB = m.peakKiB === null ? undefined : m.peakKiB / 1024;
@@ -339,8 +345,7 @@ function derive(r: Outcome): Outcome {
     const timed = m.stepMs.slice(j.warmup);
     r.timedSteps = timed.length;
     r.medianStepMs = median(timed);
-    const charsPerStep = typeof m.info.charsPerStep === 'number' ? m.info.charsPerStep : B * T;
-    r.trainCps = charsPerStep / (r.medianStepMs / 1000);
+    r.trainCps = charsPerStep(r) / (r.medianStepMs / 1000);
     if (j.lossRun && m.losses.length > 0) {
       const n = m.losses.length, w = Math.min(10, n);
       r.loss = m.losses.slice(n - w).reduce((a, b) => a + b, 0) / w;
@@ -721,7 +726,7 @@ async function main(): Promise<void> {
       const cps = median(r.rounds!);
       if (r.job.mode === 'train') {
         r.trainCps = cps;
-        r.medianStepMs = (B * T) / cps * 1000;
+        r.medianStepMs = charsPerStep(r) / cps * 1000;
       } else r.genCps = cps;
     }
     let gemm: Gemm | null = null;
