@@ -635,8 +635,8 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
           if (lstm) { need(cPrev!, H, 'cPrev', 'stepLayer'); need(c!, H, 'c', 'stepLayer'); }
           const ph = o(hPrev), pc = lstm ? o(cPrev!) : 0, oh = o(h), oc = lstm ? o(c!) : 0;
           if (x < 0 || ph < 0 || oh < 0 || pc < 0 || oc < 0) throw new Error('stepLayer: the state vectors must come from this backend\'s alloc');
-          // the per-step arguments of each part: its slice of the input row, x, the state vectors
           if (head && !(logits && logits.length >= out)) throw new RangeError(`stepLayer: this layer computes the logits: give a [${out}] vector for them`);
+          // the per-step arguments of each part: its slice of the input row, x, the state vectors
           parts.forEach(([, a], i) => {
             a[IN_ROW] = inRow + 4 * lay.parts[i].row0; a[X_IN] = x; a[H_PREV] = ph; a[C_PREV] = pc; a[H_OUT] = oh; a[C_OUT] = oc;
           });
