@@ -66,8 +66,8 @@ export class Balance {
  * Splits [0, n) into one block per share: [start, length][], each at least `min` long, every length
  * but the last a multiple of `unit` (so every block starts at a multiple of `unit`). Where n cannot give
  * every share `min`, fewer blocks. Lengths are rounded so that the slowest block (length ÷ share) is as
- * quick as it can be: with 32 rows in pairs and shares 0.41 / 0.59, 12 / 20 and not the nearer 14 / 18,
- * which leaves the first thread 4 % more to do than the second.
+ * quick as it can be, not to the nearest unit: with 32 rows in pairs and shares 0.41 / 0.59, 12 / 20
+ * (the slower block 33.9 rows per unit of share) and not the nearer 14 / 18 (34.1).
  */
 export function weightedBlocks(n: number, shares: readonly number[], min: number, unit: number): Array<[number, number]> {
   const parts = Math.max(1, Math.min(shares.length, Math.floor(n / min)));
