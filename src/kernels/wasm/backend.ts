@@ -4,7 +4,7 @@ import { WasmHeap, type HeapView, type HeapOptions } from './memory.js';
 import { instantiateKernels, type KernelExports } from './module.js';
 import { ThreadPool, CONTROL_BYTES, hostCores } from './threads.js';
 import { Balance, weightedBlocks } from './balance.js';
-import { stepLayout, packPanels, packColumns, permuteRows, PANEL } from './step.js';
+import { stepLayout, packPanels, permuteRows, PANEL } from './step.js';
 
 /**
  * The WebAssembly backend: kernels compiled from asm/*.ts (AssemblyScript, 128-bit SIMD) over the heap
@@ -220,6 +220,8 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     pool.run(blocks(n, pool.size, min, unit).map(([i0, len]) => [fn, part(i0, len)] as [number, number[]]), runHere);
     return true;
   }
+  /** Blocks of rows of a multiply of m ≥ 2·SHARED_GEMM_ROWS rows of C, in proportion to the threads' speeds. */
+  const gemmRowBlocks = (m: number) => weightedBlocks(m, balance.shares, SHARED_GEMM_ROWS, 4);
   /**
    * Row-wise work on the output of a long multiply (its bias, its softmax), split at the rows where that
    * multiply split C, so that each thread reads rows still in its own cache; false, having done nothing,
@@ -227,7 +229,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
    */
   function alongGemmRows(rows: number, work: number, fn: number, part: (r0: number, nr: number) => number[]): boolean {
     if (!pool || rows < 2 * SHARED_GEMM_ROWS || work < PAR_COMPUTE) return false;
-    const split = weightedBlocks(rows, balance.shares, SHARED_GEMM_ROWS, 4);
+    const split = gemmRowBlocks(rows);
     runShared(split.map(([r0, nr]): [number, number[]] => [fn, part(r0, nr)]), split);
     return true;
   }
@@ -253,8 +255,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     }
     const parts: Array<[number, number[]]> = [];
     if (m >= 2 * SHARED_GEMM_ROWS) {
-      // blocks of rows of C in proportion to the threads' speeds
-      const split = weightedBlocks(m, balance.shares, SHARED_GEMM_ROWS, 4);
+      const split = gemmRowBlocks(m);
       for (const [i0, mi] of split) {
         const a = ta ? pa + i0 * 4 : pa + i0 * lda * 4;
         parts.push([F_GEMM, [ta, tb, mi, n, k, a, lda, pb, ldb, pc + i0 * ldc * 4, ldc, acc, works[parts.length]]]);
@@ -291,10 +292,10 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     return !pool || flops < PAR_FLOPS ? [[0, a.B]] : weightedBlocks(a.B, balance.shares, MIN_ROWS, 1);
   }
   const nul = (x: Arr | null) => (x ? o(x) : 0);
-  /** Runs the parts of a call: on this thread alone when there is one, else over the pool. */
+  /** Runs the parts of a call over the pool, or one after the other here when there are more parts than threads. */
   const runParts = (parts: Array<[number, number[]]>) => {
-    if (parts.length === 1) runHere(parts[0][0], parts[0][1]);
-    else pool!.run(parts, runHere);
+    if (parts.length > 1 && parts.length <= threads()) pool!.run(parts, runHere);
+    else for (const [fn, a] of parts) runHere(fn, a);
   };
   const inHeap = (...xs: Array<Arr | null>) => xs.every((x) => x === null || o(x) >= 0);
   const S = new Staging(heap, arena, ARENA);
@@ -609,7 +610,11 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       const headPanels = Math.ceil(out / PANEL), share = headPanels * PANEL;
       const headW = head ? heap.alloc(share * H, true) : null;
       const partials = head ? heap.alloc(share * lay.parts.length, true) : null;
-      if (head) for (const p of lay.parts) packColumns(head.weight, H, p.u0, p.nu, out, headW!.subarray(share * p.u0, share * (p.u0 + p.nu)));
+      if (head) {
+        // rows 0 … out − 1 of W_hy, then padding; each block's own columns [u0, u0 + nu), with k = nu
+        const rows = Int32Array.from({ length: share }, (_, r) => (r < out ? r : -1));
+        for (const p of lay.parts) packPanels(head.weight, p.nu, rows, headW!.subarray(share * p.u0, share * (p.u0 + p.nu)), H, p.u0);
+      }
       const headBias = head?.bias ? Float32Array.from(head.bias) : new Float32Array(out);
       for (const x of [wHh, wIh, bIn, table, bHh, gates, gh, headW, partials]) if (x && o(x) < 0) return null; // the heap is full
       const kind = CELL[wt.kind];
@@ -640,9 +645,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
           parts.forEach(([, a], i) => {
             a[IN_ROW] = inRow + 4 * lay.parts[i].row0; a[X_IN] = x; a[H_PREV] = ph; a[C_PREV] = pc; a[H_OUT] = oh; a[C_OUT] = oc;
           });
-          // more blocks than threads (one thread): the blocks one after the other, here
-          if (parts.length > threads()) for (const [fn, a] of parts) runHere(fn, a);
-          else runParts(parts);
+          runParts(parts);
           if (head) {
             // logits = b + Σ over the blocks, in block order, of each block's share (float32 sums)
             for (let j = 0; j < out; j++) {

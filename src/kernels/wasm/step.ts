@@ -40,29 +40,19 @@ export function stepLayout(gates: number, H: number, blocks: ReadonlyArray<reado
   return { parts, rows: source.length, source: Int32Array.from(source) };
 }
 
-/** dst (rows·k floats) ← the rows `source` lists of src [·, k], in panels of PANEL rows each stored [k][PANEL]. */
-export function packPanels(src: Float32Array, k: number, source: Int32Array, dst: Float32Array): void {
+/**
+ * dst (rows·k floats) ← columns [col0, col0 + k) of the rows `source` lists of src (rows `ld` floats long,
+ * by default k and 0: whole rows), in panels of PANEL rows each stored [k][PANEL].
+ */
+export function packPanels(src: Float32Array, k: number, source: Int32Array, dst: Float32Array, ld = k, col0 = 0): void {
   for (let r = 0; r < source.length; r++) {
     const s = source[r], base = (r - (r % PANEL)) * k + (r % PANEL);
     if (s < 0) for (let j = 0; j < k; j++) dst[base + j * PANEL] = 0;
-    else for (let j = 0, o = s * k; j < k; j++) dst[base + j * PANEL] = src[o + j];
+    else for (let j = 0, o = s * ld + col0; j < k; j++) dst[base + j * PANEL] = src[o + j];
   }
 }
 
 /** dst[r] ← v[source[r]] (0 for padding, or where there is no v): a vector in the packed row order. */
 export function permuteRows(v: Float32Array | null, source: Int32Array, dst: Float32Array, dstOffset = 0): void {
   for (let r = 0; r < source.length; r++) dst[dstOffset + r] = v && source[r] >= 0 ? v[source[r]] : 0;
-}
-
-/**
- * dst ← columns [col0, col0 + k) of the first `rows` rows of src (rows `ld` floats long), in panels of
- * PANEL rows each stored [k][PANEL], rows past `rows` zero: an output layer's weights for the units of one
- * block, whose share of the logits that block's thread computes.
- */
-export function packColumns(src: Float32Array, ld: number, col0: number, k: number, rows: number, dst: Float32Array): void {
-  const padded = Math.ceil(rows / PANEL) * PANEL;
-  for (let r = 0; r < padded; r++) {
-    const base = (r - (r % PANEL)) * k + (r % PANEL);
-    for (let j = 0; j < k; j++) dst[base + j * PANEL] = r < rows ? src[r * ld + col0 + j] : 0;
-  }
 }
