@@ -297,7 +297,6 @@ function speedOnly(job: Job, o: Options): Job {
 /** The median over rounds of a's speed ÷ b's in the same round (see pairedRatio). */
 const perRound = (a: Outcome | undefined, b: Outcome | undefined) => ratio(pairedRatio(a?.rounds, b?.rounds), 1);
 
-
 /** The lines of a failure that say what went wrong, without stack frames or library banners. */
 function errorText(stderr: string, stdout: string): string {
   const lines = (stderr || stdout).split('\n').map((l) => l.trim()).filter((l) => l && !/^(at |={5,}|Hi, looks like you are running TensorFlow\.js)/.test(l) && !l.includes('visit https://github.com/tensorflow/tfjs-node'));
