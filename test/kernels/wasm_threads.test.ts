@@ -33,9 +33,10 @@ test('a backend asked for two threads runs two (Node has workers and shared memo
 
 test('gemm split over two threads: same bits as one thread, and the reference within float32 rounding', () => {
   const r = rng(3);
-  // split by rows (m ≥ 16), by columns (m < 16), odd sizes that leave a short last block
-  // and matrix × vector (m = 1), split by columns from 128K weights up
-  const shapes: [number, number, number][] = [[300, 200, 100], [257, 129, 130], [8, 3000, 400], [3, 2051, 700], [90, 256, 2048], [1, 1024, 256], [1, 2001, 300]];
+  // split by rows (m ≥ 16 and n < 2m), by columns (m < 16, or C at least twice as wide as it is long), odd
+  // sizes that leave a short last block, and matrix × vector (m = 1), split by columns from 128K weights up
+  const shapes: [number, number, number][] = [[300, 200, 100], [257, 129, 130], [8, 3000, 400], [3, 2051, 700], [90, 256, 2048], [20, 600, 400],
+    [1, 1024, 256], [1, 2001, 300]];
   for (const [m, n, k] of shapes) for (const ta of [false, true]) for (const tb of [false, true]) for (const acc of [false, true]) {
     const a = rand(m * k, r), b = rand(k * n, r), c0 = rand(m * n, r);
     const run = (K: Backend) => {
@@ -50,10 +51,10 @@ test('gemm split over two threads: same bits as one thread, and the reference wi
     for (let i = 0; i < want.length; i++) {
       if (Math.abs(two[i] - want[i]) > 1e-5 * (Math.sqrt(k) + Math.abs(want[i]))) assert.fail(`${what}: C[${i}] = ${two[i]}, reference ${want[i]}`);
     }
-    // a row block of C is computed the same way whichever thread takes it, unless the block is small
-    // enough for another path of the kernel (m ≤ 64 with B transposed; m < 16 otherwise)
-    const rowsSplit = m >= 16, samePath = tb ? m / 2 > 64 || m <= 64 : m / 2 >= 16 || m < 16;
-    if ((rowsSplit && samePath) || m === 1) assert.deepEqual(two, one, `${what}: two threads changed bits`);
+    // a column block of C (its columns start at a multiple of 8) is computed as in the whole C; a row block
+    // too, unless it is small enough for another path of the kernel (m ≤ 64 with B transposed; m < 16 otherwise)
+    const columnsSplit = m < 16 || n >= 2 * m, samePath = tb ? m / 2 > 64 || m <= 64 : m / 2 >= 16 || m < 16;
+    if (columnsSplit || samePath) assert.deepEqual(two, one, `${what}: two threads changed bits`);
   }
 });
 
