@@ -191,20 +191,70 @@ test('weighted blocks cover the range, follow the shares, and keep the minimum a
   }
 });
 
-test('a kernel that fails on a helper thread raises an error on the calling thread, and does not hang', async () => {
+/** A pool of the calling thread and one helper running the gemm kernel, on a memory of its own. */
+async function gemmPool() {
   const memory = new WebAssembly.Memory({ initial: 64, maximum: 1024, shared: true });
   const { module, exports: X } = await instantiateKernels(memory, true);
   const ctl = (X.heapBase() + 64) & ~63;
+  X.zero(ctl, CONTROL_BYTES);
   const pool = await ThreadPool.start(2, module, memory, [ctl], ['gemm']);
   assert.ok(pool);
+  // the control block's int32 slots (threads.ts): [job, done, fn, argc, error, claimed]
+  return { pool, slots: new Int32Array(memory.buffer, ctl, 6) };
+}
+
+test('a kernel that fails on a helper thread raises an error on the calling thread, and does not hang', async () => {
+  const { pool, slots } = await gemmPool();
   try {
-    X.zero(ctl, CONTROL_BYTES);
     const far = 2 ** 31; // beyond the memory: the helper's kernel traps
-    assert.throws(() => pool.run([[0, [0, 0, 1, 1, 1, 0, 1, 0, 1, 0, 1, 0, 0]], [0, [0, 0, 4, 4, 4, far, 4, far, 4, far, 4, 0, far]]], () => {}),
+    // the calling thread's own part waits until the helper has taken its part (else it would take it itself)
+    const untilTaken = () => { for (const end = Date.now() + 10_000; Atomics.load(slots, 5) !== Atomics.load(slots, 0) && Date.now() < end;); };
+    assert.throws(() => pool.run([[0, [0, 0, 1, 1, 1, 0, 1, 0, 1, 0, 1, 0, 0]], [0, [0, 0, 4, 4, 4, far, 4, far, 4, far, 4, 0, far]]], untilTaken),
       /failed on a helper thread/);
   } finally {
     pool.stop();
   }
+});
+
+test('a part no helper has started is run by the calling thread, once, and job numbers wrap', () => {
+  // in a child process: a caller that waited for a gone helper, or for a job number it never sees, would
+  // spin for ever, and the timeout turns that into a failure
+  const code = `import { ThreadPool, CONTROL_BYTES } from './src/kernels/wasm/threads.ts';
+import { instantiateKernels } from './src/kernels/wasm/module.ts';
+const memory = new WebAssembly.Memory({ initial: 64, maximum: 1024, shared: true });
+const { module, exports: X } = await instantiateKernels(memory, true);
+const ctl = (X.heapBase() + 64) & ~63;
+X.zero(ctl, CONTROL_BYTES);
+const pool = await ThreadPool.start(2, module, memory, [ctl], ['gemm']);
+const n = 64, bytes = 4 * n * n, heap = ctl + CONTROL_BYTES;
+const [a, b, c0, c1, work] = [0, 1, 2, 3, 4].map((i) => heap + i * bytes);
+const f32 = (at) => new Float32Array(memory.buffer, at, n * n);
+f32(a).fill(1); f32(b).fill(2);
+const args = (c, w) => [0, 0, n, n, n, a, n, b, n, c, n, 0, w];
+const runBoth = () => {
+  f32(c0).fill(-1); f32(c1).fill(-1);
+  pool.run([[0, args(c0, work)], [0, args(c1, work + X.gemmWorkspaceBytes())]], (fn, x) => X.gemm(...x));
+  return f32(c0).every((v) => v === 2 * n) && f32(c1).every((v) => v === 2 * n);
+};
+// job numbers about to wrap past 2^31 - 1 (the slot of the last job taken set to match)
+const h = pool.helpers[0];
+h.job = 2 ** 31 - 3;
+Atomics.store(new Int32Array(memory.buffer, ctl, 6), 5, h.job);
+let right = 0;
+for (let i = 0; i < 5; i++) right += runBoth();
+console.log('wrapped', h.job < 0, 'right', right);
+// a helper that is not running (here: gone)
+h.worker.terminate();
+await new Promise((r) => setTimeout(r, 300));
+const stolen = pool.stolen;
+right = 0;
+for (let i = 0; i < 3; i++) right += runBoth();
+console.log('stolen', pool.stolen - stolen, 'right', right);
+pool.stop();`;
+  const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(res.status, 0, `exit ${res.status} ${res.signal ?? ''}: ${res.stderr}`);
+  assert.match(res.stdout, /wrapped true right 5/);
+  assert.match(res.stdout, /stolen 3 right 3/);
 });
 
 test('after stopThreads the backend goes on, on one thread', async () => {

@@ -8,13 +8,22 @@
  * thread with Atomics.notify costs some 30 µs, as much as a small multiply), starts at once. Only after
  * SPIN_MS without work does it sleep in Atomics.wait. The main thread waits for the parts the same way.
  *
+ * A part that no helper has taken by the time the calling thread is done with its own, the calling thread
+ * takes and runs itself: a helper that is not running then (its core lent to other work by the host, for
+ * milliseconds at times on a shared machine, or asleep) costs the time of one part, not the time until it
+ * runs again. Each job is claimed once, by a compare-and-swap on its number, so it runs on one thread only.
+ *
  * Helpers are plain workers started from source text (a Blob URL in a browser, `eval` in Node), so no
  * file path or bundler rule has to resolve; they are told the module and the memory in their first
  * message. In Node they do not keep the process alive.
  */
 
-/** Control block layout, Int32 slots: [job, done, fn, argc, error], at byte 24 the Float64 ms the last job took, then Float64 arguments. */
-const JOB = 0, DONE = 1, FN = 2, ARGC = 3, ERROR = 4;
+/**
+ * Control block layout, Int32 slots: [job, done, fn, argc, error, claimed: the last job taken, by the helper
+ * or by the calling thread], at byte 24 the Float64 ms the last job took, then Float64 arguments. Job numbers
+ * are int32 and wrap.
+ */
+const JOB = 0, DONE = 1, FN = 2, ARGC = 3, ERROR = 4, CLAIMED = 5;
 const TIME_OFFSET = 24;
 const ARGS_OFFSET = 32;
 const MAX_ARGS = 24;
@@ -47,6 +56,8 @@ const HELPER = `(init, post) => {
       while ((job = Atomics.load(i32, ${JOB})) === seen) Atomics.wait(i32, ${JOB}, seen);
     }
     seen = job;
+    // taken by the calling thread already (this helper was not running when it looked)
+    if (Atomics.compareExchange(i32, ${CLAIMED}, (job - 1) | 0, job) !== ((job - 1) | 0)) continue;
     const fn = i32[${FN}];
     if (fn < 0) return;
     args.length = i32[${ARGC}];
@@ -153,8 +164,14 @@ class Helper {
     for (let i = 0; i < args.length; i++) this.f64[i] = args[i];
     this.i32[FN] = fn;
     this.i32[ARGC] = args.length;
-    Atomics.store(this.i32, JOB, ++this.job);
+    this.job = (this.job + 1) | 0;
+    Atomics.store(this.i32, JOB, this.job);
     Atomics.notify(this.i32, JOB);
+  }
+
+  /** Takes the last call posted for the calling thread to run, unless the helper has taken it: whether it did. */
+  claim(): boolean {
+    return Atomics.compareExchange(this.i32, CLAIMED, (this.job - 1) | 0, this.job) === ((this.job - 1) | 0);
   }
 
   /** Waits for the last call posted: spinning first (a thread woken from Atomics.wait can take 0.1 ms or more). */
@@ -171,7 +188,8 @@ class Helper {
 
   stop(): void {
     this.i32[FN] = -1;
-    Atomics.store(this.i32, JOB, ++this.job);
+    this.job = (this.job + 1) | 0;
+    Atomics.store(this.i32, JOB, this.job);
     Atomics.notify(this.i32, JOB);
     this.worker.terminate();
   }
@@ -181,11 +199,15 @@ class Helper {
 export class ThreadPool {
   private readonly blocking = canWait();
   private stopped = false;
-  /** ms each part of the last run() took on its thread (part 0: the calling thread); 0 past its parts. */
+  /** ms each part of the last run() took on its thread (part 0: the calling thread); 0 past its parts and for parts run here. */
   readonly times: Float64Array;
+  /** Parts the calling thread has taken from helpers that had not started them. */
+  stolen = 0;
+  private readonly ranHere: Uint8Array;
 
   private constructor(private readonly helpers: Helper[], readonly names: readonly string[]) {
     this.times = new Float64Array(helpers.length + 1);
+    this.ranHere = new Uint8Array(helpers.length + 1);
   }
 
   /** Threads in all, the calling one included. */
@@ -234,7 +256,20 @@ export class ThreadPool {
     }
     this.times.fill(0);
     this.times[0] = performance.now() - t0;
+    // parts no helper has started: run here (their time stays 0: it says nothing of the helper's speed)
+    const ran = this.ranHere.fill(0);
+    for (let i = 1; i < parts.length && !error; i++) {
+      if (!this.helpers[i - 1].claim()) continue;
+      ran[i] = 1;
+      this.stolen++;
+      try {
+        here(parts[i][0], parts[i][1]);
+      } catch (e) {
+        error = e;
+      }
+    }
     for (let i = 1; i < parts.length; i++) {
+      if (ran[i]) continue;
       this.helpers[i - 1].wait(this.blocking);
       this.times[i] = this.helpers[i - 1].took[0];
     }
