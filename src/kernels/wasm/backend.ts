@@ -223,15 +223,13 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   /** Blocks of rows of a multiply of m ≥ 2·SHARED_GEMM_ROWS rows of C, in proportion to the threads' speeds. */
   const gemmRowBlocks = (m: number) => weightedBlocks(m, balance.shares, SHARED_GEMM_ROWS, 4);
   /**
-   * Row-wise work on the output of a long multiply (its bias, its softmax), split at the rows where that
-   * multiply split C, so that each thread reads rows still in its own cache; false, having done nothing,
-   * where the call is too short to split.
+   * Row-wise work on the output of a long multiply (its bias, its softmax) is split at the rows where that
+   * multiply split C, so that each thread reads rows still in its own cache, unless the call is too short.
    */
-  function alongGemmRows(rows: number, work: number, fn: number, part: (r0: number, nr: number) => number[]): boolean {
-    if (!pool || rows < 2 * SHARED_GEMM_ROWS || work < PAR_COMPUTE) return false;
+  const splitsAlongGemmRows = (rows: number, work: number) => pool !== null && rows >= 2 * SHARED_GEMM_ROWS && work >= PAR_COMPUTE;
+  function runAlongGemmRows(rows: number, fn: number, part: (r0: number, nr: number) => number[]): void {
     const split = gemmRowBlocks(rows);
     runShared(split.map(([r0, nr]): [number, number[]] => [fn, part(r0, nr)]), split);
-    return true;
   }
   /** parallel() over the n elements of an elementwise kernel. */
   const elementwise = (n: number, fn: number, part: (i0: number, len: number) => number[]) => parallel(n, n, PAR_ELEMENTS / 2, 4, fn, part);
@@ -414,7 +412,8 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       const wd = v.length;
       if (px >= 0 && pv >= 0) {
         const part = (r0: number, nr: number) => [px + 4 * r0 * wd, pv, wd, nr];
-        if (!alongGemmRows(rows, rows * wd, F_ADD_ROW_VECTOR, part) && !parallel(rows * wd, rows, 1, 1, F_ADD_ROW_VECTOR, part)) X.addRowVector(px, pv, wd, rows);
+        if (splitsAlongGemmRows(rows, rows * wd)) runAlongGemmRows(rows, F_ADD_ROW_VECTOR, part);
+        else if (!parallel(rows * wd, rows, 1, 1, F_ADD_ROW_VECTOR, part)) X.addRowVector(px, pv, wd, rows);
       }
       else call(() => X.addRowVector(w(x), r(v), v.length, rows), () => ref.addRowVector(x, v, rows));
     },
@@ -473,10 +472,9 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       const count = checkTargets(targets, n, c, ignoreIndex, 'softmaxCrossEntropy');
       return call(() => {
         const pl = r(logits), pt = r(targets), pp = w(probs);
-        const losses = pool && n * c >= PAR_COMPUTE && n >= 2 * SHARED_GEMM_ROWS ? heap.scratch(8 * n) : -1;
+        const losses = splitsAlongGemmRows(n, n * c) ? heap.scratch(8 * n) : -1;
         if (losses < 0) return { loss: X.softmaxCrossEntropy(pl, n, c, pt, ignoreIndex, pp), count };
-        const part = (r0: number, nr: number) => [pl + 4 * r0 * c, nr, c, pt + 4 * r0, ignoreIndex, pp + 4 * r0 * c, losses + 8 * r0];
-        if (!alongGemmRows(n, n * c, F_SOFTMAX_CE_ROWS, part)) runHere(F_SOFTMAX_CE_ROWS, part(0, n));
+        runAlongGemmRows(n, F_SOFTMAX_CE_ROWS, (r0, nr) => [pl + 4 * r0 * c, nr, c, pt + 4 * r0, ignoreIndex, pp + 4 * r0 * c, losses + 8 * r0]);
         // the terms added in row order, as softmaxCrossEntropy adds them on one thread
         const terms = heap.doubles(losses, n);
         let loss = 0;
@@ -645,9 +643,10 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
           if (x < 0 || ph < 0 || oh < 0 || pc < 0 || oc < 0) throw new Error('stepLayer: the state vectors must come from this backend\'s alloc');
           if (head && !(logits && logits.length >= out)) throw new RangeError(`stepLayer: this layer computes the logits: give a [${out}] vector for them`);
           // the per-step arguments of each part: its slice of the input row, x, the state vectors
-          parts.forEach(([, a], i) => {
+          for (let i = 0; i < parts.length; i++) {
+            const a = parts[i][1];
             a[IN_ROW] = inRow + 4 * lay.parts[i].row0; a[X_IN] = x; a[H_PREV] = ph; a[C_PREV] = pc; a[H_OUT] = oh; a[C_OUT] = oc;
-          });
+          }
           runParts(parts);
           if (head) {
             // logits = b + Σ over the blocks, in block order, of each block's share (float32 sums)

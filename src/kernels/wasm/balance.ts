@@ -78,15 +78,16 @@ export function weightedBlocks(n: number, shares: readonly number[], min: number
   const last = parts - 1;
   // every block but the last rounded down to the unit (at least `lowest`); the last takes the rest
   const len = share.map((s, i) => (i === last ? 0 : Math.max(lowest, Math.floor((n * s) / unit) * unit)));
-  const rest = () => n - len.reduce((a, b) => a + b, 0);
-  while (rest() < min) {
+  let taken = len.reduce((a, b) => a + b, 0);
+  while (n - taken < min) {
     // the minimums left the last block short: take a unit back from the block that is slowest for its share
     let j = -1;
     for (let i = 0; i < last; i++) if (len[i] - unit >= lowest && (j < 0 || len[i] / share[i] > len[j] / share[j])) j = i;
     if (j < 0) return [[0, n]];
     len[j] -= unit;
+    taken -= unit;
   }
-  len[last] = rest();
+  len[last] = n - taken;
   // then move units from the last block to the others while that makes the slowest block quicker
   for (;;) {
     const time = len.map((l, i) => l / share[i]);
