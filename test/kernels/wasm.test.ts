@@ -276,8 +276,9 @@ test('addRowVector and sumRows: bit-identical', () => {
 
 test('transpose: every shape, in and out of the heap, the same bits as the reference', () => {
   const r = rng(8);
-  for (const rows of SIZES) {
-    for (const cols of [1, 4, 5, 89, 256]) {
+  // rows past SIZES: a tail of 4-row blocks after the 16-row ones (20, 89), and dst rows 4 KiB apart (1024)
+  for (const rows of [...SIZES, 20, 89, 1024]) {
+    for (const cols of [1, 4, 5, 12, 89, 256]) {
       const x = rand(rows * cols, r);
       const want = new Float32Array(rows * cols);
       R.transpose(x, rows, cols, want);
