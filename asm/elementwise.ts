@@ -222,13 +222,10 @@ export function gatherRows(table: usize, width: i32, ids: usize, nIds: i32, out:
   }
 }
 
-/**
- * table[ids[r], :] += src[r, :], rows in order (repeated ids add up in that order), over `cols` columns of
- * rows `width` floats apart: all of them, or one thread's block of columns.
- */
-export function scatterAddRows(table: usize, width: i32, ids: usize, nIds: i32, src: usize, cols: i32): void {
+/** table[ids[r], :] += src[r, :], rows in order (repeated ids add up in that order). */
+export function scatterAddRows(table: usize, width: i32, ids: usize, nIds: i32, src: usize): void {
   const rb = <usize>width * 4;
   for (let r = 0; r < nIds; r++) {
-    addInto(table + <usize>load<i32>(ids + <usize>r * 4) * rb, src + <usize>r * rb, cols);
+    addInto(table + <usize>load<i32>(ids + <usize>r * 4) * rb, src + <usize>r * rb, width);
   }
 }

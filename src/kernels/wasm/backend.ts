@@ -50,13 +50,13 @@ export interface WasmBackendOptions extends HeapOptions {
 
 // The calls helpers may run, by index.
 const THREAD_FNS = ['gemm', 'recurrenceForward', 'recurrenceBackward', 'addScaled', 'mul', 'scale', 'activate', 'activateBackward',
-  'addRowVector', 'sumRows', 'gatherRows', 'softmaxCrossEntropyBackward', 'adamStep', 'stepPart', 'softmaxCrossEntropyRows', 'scatterAddRows'] as const;
+  'addRowVector', 'sumRows', 'gatherRows', 'softmaxCrossEntropyBackward', 'adamStep', 'stepPart', 'softmaxCrossEntropyRows'] as const;
 const fnIndex = (name: (typeof THREAD_FNS)[number]) => THREAD_FNS.indexOf(name);
 const F_GEMM = 0, F_SEQ_FWD = 1, F_SEQ_BWD = 2;
 const F_ADD_SCALED = fnIndex('addScaled'), F_MUL = fnIndex('mul'), F_SCALE = fnIndex('scale'), F_ACTIVATE = fnIndex('activate');
 const F_ACTIVATE_BACKWARD = fnIndex('activateBackward'), F_ADD_ROW_VECTOR = fnIndex('addRowVector'), F_SUM_ROWS = fnIndex('sumRows');
 const F_GATHER_ROWS = fnIndex('gatherRows'), F_SOFTMAX_CE_BACKWARD = fnIndex('softmaxCrossEntropyBackward'), F_ADAM = fnIndex('adamStep');
-const F_STEP = fnIndex('stepPart'), F_SOFTMAX_CE_ROWS = fnIndex('softmaxCrossEntropyRows'), F_SCATTER_ADD = fnIndex('scatterAddRows');
+const F_STEP = fnIndex('stepPart'), F_SOFTMAX_CE_ROWS = fnIndex('softmaxCrossEntropyRows');
 // Elementwise and row-wise kernels over at least this many floats (1 MiB) are split over the threads:
 // smaller ones take tens of microseconds, and the other thread then spends as long fetching the rows the
 // first one just wrote (measured in W1: the helper's half of a 0.7 MiB softmax gradient took 7× the main
@@ -449,15 +449,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       need(src, ids.length * width, 'src', 'scatterAddRows');
       checkIds(ids, width > 0 ? Math.floor(table.length / width) : 0, 'scatterAddRows');
       if (o(table) < 0) ref.scatterAddRows(table, width, ids, src);
-      else {
-        call(() => {
-          const pt = w(table), pi = r(ids), ps = r(src);
-          // split by columns: rows of the table repeat, so a split by rows of src would have two threads adding into one row
-          if (!parallel(ids.length * width, width, 4 * MIN_ROWS, 4, F_SCATTER_ADD, (c0, nc) => [pt + 4 * c0, width, pi, ids.length, ps + 4 * c0, nc])) {
-            X.scatterAddRows(pt, width, pi, ids.length, ps, width);
-          }
-        }, () => ref.scatterAddRows(table, width, ids, src));
-      }
+      else call(() => X.scatterAddRows(w(table), width, r(ids), ids.length, r(src)), () => ref.scatterAddRows(table, width, ids, src));
     },
 
     transpose(x, rows, cols, out) {

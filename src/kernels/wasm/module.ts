@@ -18,7 +18,7 @@ export interface KernelExports {
   addRowVector(x: number, v: number, w: number, rows: number): void;
   sumRows(x: number, rows: number, w: number, ldx: number, out: number, accumulate: number): void;
   gatherRows(table: number, width: number, ids: number, nIds: number, out: number): void;
-  scatterAddRows(table: number, width: number, ids: number, nIds: number, src: number, cols: number): void;
+  scatterAddRows(table: number, width: number, ids: number, nIds: number, src: number): void;
   softmax(x: number, n: number, c: number, out: number): void;
   softmaxCrossEntropy(logits: number, n: number, c: number, targets: number, ignoreIndex: number, probs: number): number;
   softmaxCrossEntropyRows(logits: number, n: number, c: number, targets: number, ignoreIndex: number, probs: number, losses: number): void;
