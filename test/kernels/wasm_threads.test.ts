@@ -4,9 +4,8 @@ import { spawnSync } from 'node:child_process';
 import type { Backend } from '../../src/kernels/backend.js';
 import { referenceBackend as R } from '../../src/kernels/reference/index.js';
 import { createWasmBackend } from '../../src/kernels/wasm/index.js';
-import { ThreadPool, CONTROL_BYTES } from '../../src/kernels/wasm/threads.js';
 import { Balance, weightedBlocks } from '../../src/kernels/wasm/balance.js';
-import { instantiateKernels } from '../../src/kernels/wasm/module.js';
+import { gemmPool } from '../helpers/gemm_pool.js';
 import type { CellKind } from '../../src/tensor/index.js';
 import { runRecurrence } from '../helpers/recurrence.js';
 import { ROOT } from '../helpers/cli.js';
@@ -191,18 +190,6 @@ test('weighted blocks cover the range, follow the shares, and keep the minimum a
   }
 });
 
-/** A pool of the calling thread and one helper running the gemm kernel, on a memory of its own. */
-async function gemmPool() {
-  const memory = new WebAssembly.Memory({ initial: 64, maximum: 1024, shared: true });
-  const { module, exports: X } = await instantiateKernels(memory, true);
-  const ctl = (X.heapBase() + 64) & ~63;
-  X.zero(ctl, CONTROL_BYTES);
-  const pool = await ThreadPool.start(2, module, memory, [ctl], ['gemm']);
-  assert.ok(pool);
-  // the control block's int32 slots (threads.ts): [job, done, fn, argc, error, claimed]
-  return { pool, slots: new Int32Array(memory.buffer, ctl, 6) };
-}
-
 test('a kernel that fails on a helper thread raises an error on the calling thread, and does not hang', async () => {
   const { pool, slots } = await gemmPool();
   try {
@@ -219,13 +206,9 @@ test('a kernel that fails on a helper thread raises an error on the calling thre
 test('a part no helper has started is run by the calling thread, once, and job numbers wrap', () => {
   // in a child process: a caller that waited for a gone helper, or for a job number it never sees, would
   // spin for ever, and the timeout turns that into a failure
-  const code = `import { ThreadPool, CONTROL_BYTES } from './src/kernels/wasm/threads.ts';
-import { instantiateKernels } from './src/kernels/wasm/module.ts';
-const memory = new WebAssembly.Memory({ initial: 64, maximum: 1024, shared: true });
-const { module, exports: X } = await instantiateKernels(memory, true);
-const ctl = (X.heapBase() + 64) & ~63;
-X.zero(ctl, CONTROL_BYTES);
-const pool = await ThreadPool.start(2, module, memory, [ctl], ['gemm']);
+  const code = `import { CONTROL_BYTES } from './src/kernels/wasm/threads.ts';
+import { gemmPool } from './test/helpers/gemm_pool.ts';
+const { pool, memory, X, ctl, slots } = await gemmPool();
 const n = 64, bytes = 4 * n * n, heap = ctl + CONTROL_BYTES;
 const [a, b, c0, c1, work] = [0, 1, 2, 3, 4].map((i) => heap + i * bytes);
 const f32 = (at) => new Float32Array(memory.buffer, at, n * n);
@@ -239,7 +222,7 @@ const runBoth = () => {
 // job numbers about to wrap past 2^31 - 1 (the slot of the last job taken set to match)
 const h = pool.helpers[0];
 h.job = 2 ** 31 - 3;
-Atomics.store(new Int32Array(memory.buffer, ctl, 6), 5, h.job);
+Atomics.store(slots, 5, h.job);
 let right = 0;
 for (let i = 0; i < 5; i++) right += runBoth();
 console.log('wrapped', h.job < 0, 'right', right);
