@@ -106,13 +106,13 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
     const width = typeof e.dtype === 'string' && Object.hasOwn(WIDTH, e.dtype) ? WIDTH[e.dtype] : 0;
     if (!width) fail(`tensor '${name}' has dtype ${String(e.dtype)}; rnnkit reads F32, F64, F16 and BF16`, name);
     // the element count, refused as soon as it exceeds what the data could hold (so it never overflows)
-    let count = (shape as number[]).includes(0) ? 0 : 1;
+    let count = (shape as number[]).includes(0) ? 0 : 1, whole = true;
     for (const d of shape as number[]) {
-      if (count * width > dataLen) break;
+      if (count * width > dataLen) { whole = false; break; }
       count *= d;
     }
     if (count * width !== end - begin) {
-      const needs = count * width > dataLen ? `more than the ${dataLen} bytes of data` : `${count * width} bytes`;
+      const needs = whole && Number.isSafeInteger(count * width) ? `${count * width} bytes` : `more than the ${dataLen} bytes of data`;
       fail(`tensor '${name}' of shape ${shapeStr(shape as number[])} and dtype ${String(e.dtype)} needs ${needs}, its offsets give ${end - begin}`, name);
     }
     entries.push({ name, dtype: e.dtype as string, shape: shape as number[], begin, end });
