@@ -116,6 +116,20 @@ export function readTrainState(part: CheckpointPart, model: CharLMMeta, source: 
   const used = new Set<string>();
   const sd = unpack(own(m, 'optimizer'), tensors, source, used);
   if (!isRecord(sd)) return fail(`optimizer is ${show(sd)}, expected an optimizer state`);
+  // the optimizer checks the values; the shape of the record is checked here, so that no field is ignored
+  const fields = (o: unknown, what: string, keys: string[]) => {
+    if (!isRecord(o)) return;
+    const extra = Object.keys(o).filter((k) => !keys.includes(k));
+    if (extra.length) fail(`${what} has unknown fields ${extra.map((k) => `'${k}'`).join(', ')}`);
+  };
+  fields(sd, 'optimizer', ['optimizer', 'hyper', 'stepCount', 'params']);
+  const entries = own(sd, 'params');
+  if (Array.isArray(entries)) {
+    entries.forEach((e: unknown, i) => {
+      fields(e, `optimizer.params[${i}]`, ['name', 'size', 'state']);
+      if (isRecord(e)) fields(own(e, 'state'), `optimizer.params[${i}].state`, ['step', 'buffers']);
+    });
+  }
   const stepCount = own(sd, 'stepCount');
   if (stepCount !== step) fail(`optimizer.stepCount is ${show(stepCount)} but the step is ${step}`);
   let carry: TrainStateMeta['carry'] = null;
