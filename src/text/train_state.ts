@@ -96,7 +96,7 @@ export function readTrainState(part: CheckpointPart, model: CharLMMeta, source: 
   if (corpusName !== undefined && typeof corpusName !== 'string') fail(`corpusName is ${show(corpusName)}, expected a string`);
 
   const hist = own(m, 'history');
-  if (!isRecord(hist)) return fail(`history is ${show(hist)}, expected { train, val }`);
+  if (!isRecord(hist) || Object.keys(hist).some((k) => k !== 'train' && k !== 'val')) return fail(`history is ${show(hist)}, expected { train, val }`);
   const series = (key: 'train' | 'val'): [number, number][] => {
     // one training loss per step; a validation loss at most twice a step (on schedule and at the end)
     const most = key === 'train' ? step : 2 * (step + 1);

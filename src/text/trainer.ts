@@ -12,7 +12,7 @@ import { fingerprint, splitIds } from './corpus.js';
 import { sampleText } from './sample.js';
 import { CHECKPOINT_FORMAT, checkCharLMCheckpoint } from './checkpoint.js';
 import { readTrainState } from './train_state.js';
-import { FormatError, DataError } from '../errors.js';
+import { RnnkitError, FormatError, DataError } from '../errors.js';
 
 export type OptimizerName = 'adam' | 'adamw' | 'sgd' | 'rmsprop' | 'adagrad';
 export type ScheduleName = 'constant' | 'cosine' | 'step';
@@ -66,7 +66,7 @@ export interface StepResult {
 }
 
 /** Training stopped because the loss or the gradient became NaN or infinite. */
-export class DivergedError extends Error {
+export class DivergedError extends RnnkitError {
   constructor(readonly step: number, readonly what: string, readonly value: number) {
     super(`training diverged at step ${step}: the ${what} is ${value}`);
   }
