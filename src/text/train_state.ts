@@ -127,6 +127,8 @@ export function readTrainState(part: CheckpointPart, model: CharLMMeta, source: 
   if (Array.isArray(entries)) {
     entries.forEach((e: unknown, i) => {
       fields(e, `optimizer.params[${i}]`, ['name', 'size', 'state']);
+      // a character model's parameters always have names, so the optimizer can match them
+      if (isRecord(e) && typeof own(e, 'name') !== 'string') fail(`optimizer.params[${i}].name is ${show(own(e, 'name'))}, expected a parameter name`);
       if (isRecord(e)) fields(own(e, 'state'), `optimizer.params[${i}].state`, ['step', 'buffers']);
     });
   }

@@ -138,10 +138,18 @@ export class CharLMTrainer {
     const positions = t.streams.chunksPerEpoch * config.seq;
     if (sm.position.offset > positions) throw new FormatError(source, `${source}: position.offset ${sm.position.offset} is past the end of the text's streams (${positions})`);
     t.model.loadStateDict(ckpt.model.tensors);
+    const made = t.optimizer.stateDict().hyper;
     try {
       t.optimizer.loadStateDict(sm.optimizer);
     } catch (e) {
       throw new FormatError(source, `${source}: the optimizer state does not fit the model (${(e as Error).message})`);
+    }
+    // the stored hyper-parameters are the configuration's, but for the learning rate the schedule sets each step
+    const stored = t.optimizer.stateDict().hyper;
+    for (const key of Object.keys(made)) {
+      if (key !== 'lr' && JSON.stringify(stored[key]) !== JSON.stringify(made[key])) {
+        throw new FormatError(source, `${source}: the optimizer's ${key} is ${JSON.stringify(stored[key])} but the training configuration gives ${JSON.stringify(made[key])}`);
+      }
     }
     t.rng.setState(sm.rng);
     t.streams.position = sm.position;

@@ -129,6 +129,8 @@ test('the training state is checked field by field when a run resumes', () => {
     [(m) => { m.optimizer.params.pop(); }, /tensor 'optimizer\.params\.9\.state\.buffers\.exp_avg' is not referred to by the training state/],
     [(m) => { m.optimizer.params.push(null); }, /the optimizer state does not fit the model \(.*it has state for 11 parameters, this optimizer has 10/],
     [(m) => { m.optimizer.params[0].size = 3; }, /the optimizer state does not fit the model/],
+    [(m) => { m.optimizer.params[0].name = null; }, /optimizer\.params\[0\]\.name is null, expected a parameter name/],
+    [(m) => { m.optimizer.hyper.weightDecay = 0.5; }, /the optimizer's weightDecay is 0\.5 but the training configuration gives 0/],
     [(m) => { m.optimizer.params[0].state.extra = 1; }, /optimizer\.params\[0\]\.state has unknown fields 'extra'/],
     [(m) => { m.optimizer.params[0].state.buffers.exp_avg = { $tensor: 'carry.h' }; }, /refers to tensor 'carry\.h' twice|tensor 'carry\.h' has shape/],
     [(m) => { m.optimizer.params[0].state.buffers.exp_avg = { $tensor: 'nope' }; }, /refers to tensor 'nope' that it does not contain/],
