@@ -1,5 +1,5 @@
 import { Tensor, shapeStr } from '../tensor/index.js';
-import { FormatError } from '../errors.js';
+import { ConfigError, FormatError } from '../errors.js';
 import { parseStrictJson } from './json.js';
 
 /*
@@ -21,10 +21,12 @@ const ALIGN = 8;
 /** Encodes float32 tensors (in insertion order) and string metadata. */
 export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array {
   const header: Record<string, unknown> = {};
+  for (const k of Object.keys(metadata)) if (k in Object.prototype) throw new ConfigError('metadata', `safetensors: '${k}' cannot be a metadata key`);
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
-    if (name === '__metadata__') throw new Error(`safetensors: '__metadata__' cannot name a tensor`);
+    // the names the reader refuses are not written either
+    if (name === '__metadata__' || name in Object.prototype) throw new ConfigError('tensors', `safetensors: '${name}' cannot name a tensor`);
     header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.data.byteLength] };
     offset += t.data.byteLength;
   }

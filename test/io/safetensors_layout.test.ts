@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor } from '../../src/tensor/index.js';
 import { encodeSafetensors, decodeSafetensors, MAX_HEADER_BYTES } from '../../src/io/safetensors.js';
-import { FormatError, RnnkitError } from '../../src/errors.js';
+import { ConfigError, FormatError, RnnkitError } from '../../src/errors.js';
 
 /** A file from header text and data bytes, with the header length given or taken from the text. */
 function file(headerText: string, data: Uint8Array, n?: bigint): Uint8Array {
@@ -97,4 +97,11 @@ test('what rnnkit writes it reads back, with names that are reserved elsewhere i
   const f = decodeSafetensors(bytes);
   assert.deepEqual([...f.tensors['rnn.weight_hh_l0'].data], [1, 2]);
   assert.deepEqual(f.metadata, { 'a"b': 'c\n' });
+});
+
+test('the writer refuses the names the reader refuses', () => {
+  for (const name of ['__metadata__', '__proto__', 'constructor', 'toString']) {
+    assert.throws(() => encodeSafetensors(Object.fromEntries([[name, Tensor.from([1])]])), ConfigError, name);
+  }
+  assert.throws(() => encodeSafetensors({ a: Tensor.from([1]) }, { valueOf: 'x' }), ConfigError);
 });
