@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
@@ -11,7 +12,7 @@ import { encodeCheckpoint, decodeCheckpointPart, MODEL_FILE, STATE_FILE, type Ch
 import { saveCheckpoint } from '../../src/io/checkpoint_files.js';
 import { loadCharLM } from '../../src/node.js';
 import { Tensor } from '../../src/tensor/index.js';
-import { FormatError, RnnkitError } from '../../src/errors.js';
+import { FileError, FormatError, RnnkitError } from '../../src/errors.js';
 
 const text = 'the whale and the sea, the ship and the captain. '.repeat(40);
 const config = (c: Partial<TrainConfig> = {}): TrainConfig => ({ ...defaultTrainConfig, hidden: 6, layers: 2, seq: 8, batch: 4, steps: 10, valChars: 64, ...c });
@@ -173,4 +174,13 @@ test('loadCharLM reads a checkpoint folder written by saveCheckpoint', async () 
   assert.ok(model instanceof CharLM && vocab instanceof CharVocab);
   assert.equal(meta.model.numLayers, 2);
   assert.deepEqual(model.stateDict()['head.bias'].data, t.model.stateDict()['head.bias'].data);
+});
+
+test('a model file that is a folder or a FIFO is refused by name, without waiting', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rnnkit-ckpt-'));
+  mkdirSync(path.join(dir, 'a', MODEL_FILE), { recursive: true });
+  await assert.rejects(loadCharLM(path.join(dir, 'a')), (e: unknown) => e instanceof FileError && /model\.safetensors is not a regular file/.test(e.message));
+  mkdirSync(path.join(dir, 'b'));
+  execFileSync('mkfifo', [path.join(dir, 'b', MODEL_FILE)]);
+  await assert.rejects(loadCharLM(path.join(dir, 'b')), FileError);
 });
