@@ -127,13 +127,18 @@ export class CharLMTrainer {
     }
     const vocab = CharVocab.fromText(text);
     if (vocab.chars.join('') !== meta.vocab.join('')) throw new FormatError(source, `${source}: its vocabulary is not the one of the text it was trained on (corrupt checkpoint?)`);
+    try {
+      checkConfig(sm.config);
+    } catch (e) {
+      throw new FormatError(source, `${source}: its training configuration is out of range (${(e as Error).message})`);
+    }
     const config = { ...sm.config, ...(overrides.steps ? { steps: overrides.steps } : {}) };
     let t: CharLMTrainer;
     try {
       t = new CharLMTrainer(config, vocab, text);
     } catch (e) {
-      // the stored configuration passed its type checks; what is left is its ranges and its fit to the text
-      throw new FormatError(source, `${source}: its training configuration cannot be used (${(e as Error).message})`);
+      if (e instanceof RnnkitError) throw e;
+      throw new FormatError(source, `${source}: its training configuration does not fit the text (${(e as Error).message})`);
     }
     const positions = t.streams.chunksPerEpoch * config.seq;
     if (sm.position.offset > positions) throw new FormatError(source, `${source}: position.offset ${sm.position.offset} is past the end of the text's streams (${positions})`);
