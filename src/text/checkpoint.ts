@@ -41,7 +41,7 @@ export function checkCharLMCheckpoint(part: CheckpointPart, source: string): Cha
   if (!isRecord(part.tensors)) return fail('the checkpoint has no tensors');
   const format = own(meta, 'format');
   if (format !== CHECKPOINT_FORMAT) {
-    fail(`this is not a character-model checkpoint (its format is ${format === undefined ? 'missing' : JSON.stringify(format)}, expected "${CHECKPOINT_FORMAT}")`);
+    throw new FormatError(source, `${source} is not a character-model checkpoint (format ${show(format)}): a character model's format is "${CHECKPOINT_FORMAT}"`);
   }
   const cfg = own(meta, 'model');
   if (!isRecord(cfg)) return fail(`the model configuration is ${show(cfg)}, expected an object`);

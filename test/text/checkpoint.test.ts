@@ -65,8 +65,8 @@ test('a configuration that claims more than the tensors hold is refused before a
 test('every field of the model configuration is checked', () => {
   const { ckpt } = trained();
   const cases: [(m: any) => void, RegExp][] = [
-    [(m) => { m.format = 'rnnkit.caption/1'; }, /not a character-model checkpoint \(its format is "rnnkit\.caption\/1", expected "rnnkit\.char-lm\/1"\)/],
-    [(m) => { delete m.format; }, /its format is missing/],
+    [(m) => { m.format = 'rnnkit.caption/1'; }, /^model\.safetensors is not a character-model checkpoint \(format "rnnkit\.caption\/1"\): a character model's format is "rnnkit\.char-lm\/1"$/],
+    [(m) => { delete m.format; }, /\(format missing\)/],
     [(m) => { m.model = null; }, /model configuration is null, expected an object/],
     [(m) => { m.model.cell = 'transformer'; }, /model\.cell is "transformer"/],
     [(m) => { m.model.nonlinearity = 'sigmoid'; }, /model\.nonlinearity is "sigmoid"/],
