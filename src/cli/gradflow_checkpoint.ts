@@ -1,6 +1,6 @@
 import { reshape, crossEntropy } from '../tensor/index.js';
 import { OneHot } from '../nn/index.js';
-import { CharLM, CharVocab, CHECKPOINT_FORMAT, showChars, type CharLMConfig } from '../text/index.js';
+import { CHECKPOINT_FORMAT, showChars, charLMFromCheckpoint } from '../text/index.js';
 import { gradientFlow, type GradientFlow } from '../diagnostics/index.js';
 import { loadCheckpoint } from '../io/checkpoint_files.js';
 import { readCorpus, DEFAULT_CORPUS } from './corpus_files.js';
@@ -18,19 +18,14 @@ export async function probeCheckpoint(p: string, data: string | undefined, seq: 
   if (meta.format !== CHECKPOINT_FORMAT) {
     throw new UsageError(`${ckpt.dir} holds a ${JSON.stringify(meta.format ?? 'unknown')} checkpoint; gradflow --checkpoint probes the character models that rnnkit train writes (format "${CHECKPOINT_FORMAT}")`);
   }
-  const config = meta.model as CharLMConfig;
-  const model = new CharLM(config);
-  try {
-    model.loadStateDict(ckpt.model.tensors);
-  } catch (e) {
-    throw new UsageError(`${ckpt.dir}: ${(e as Error).message}`);
-  }
-  const vocab = new CharVocab(meta.vocab as string[]);
+  const { model, vocab } = charLMFromCheckpoint(ckpt.model, ckpt.dir);
+  const config = model.config;
   // the text it was trained on, as the run's state remembers it, unless --data names another
   let corpusName = data;
   if (!corpusName) {
     try {
-      corpusName = ((await loadCheckpoint(p, true)).state?.meta.corpusName as string | undefined) ?? DEFAULT_CORPUS;
+      const stored = (await loadCheckpoint(p, true)).state?.meta.corpusName;
+      corpusName = typeof stored === 'string' ? stored : DEFAULT_CORPUS;
     } catch {
       corpusName = DEFAULT_CORPUS;
     }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CharLM, CharVocab, sampleText, CHECKPOINT_FORMAT, type CharLMConfig } from '../text/index.js';
+import { sampleText, charLMFromCheckpoint } from '../text/index.js';
 import { Generator } from '../tensor/index.js';
 import { loadCheckpoint } from '../io/checkpoint_files.js';
 import { int, num } from './options.js';
@@ -30,15 +30,7 @@ export function addSampleCommand(program: Command): void {
 async function sample(f: SampleFlags): Promise<void> {
   await selectBackend(f.backend);
   const ckpt = await loadCheckpoint(f.checkpoint);
-  const meta = ckpt.model.meta;
-  if (meta.format !== CHECKPOINT_FORMAT) throw new UsageError(`${ckpt.dir} is not a character-model checkpoint (format ${JSON.stringify(meta.format)})`);
-  const model = new CharLM(meta.model as CharLMConfig);
-  try {
-    model.loadStateDict(ckpt.model.tensors);
-  } catch (e) {
-    throw new UsageError(`${ckpt.dir}: ${(e as Error).message}`);
-  }
-  const vocab = new CharVocab(meta.vocab as string[]);
+  const { model, vocab } = charLMFromCheckpoint(ckpt.model, ckpt.dir);
   const generator = new Generator(f.seed ?? Math.floor(Math.random() * 2 ** 32));
   process.stdout.write(f.prime);
   sampleText(model, vocab, {

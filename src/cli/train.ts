@@ -76,7 +76,8 @@ async function train(f: TrainFlags, cmd: Command): Promise<void> {
   let dataName: string;
   if (f.resume) {
     const ckpt = await loadCheckpoint(f.resume, true);
-    const stored = (ckpt.state?.meta.corpusName as string | undefined) ?? DEFAULT_CORPUS;
+    const name = ckpt.state?.meta.corpusName;
+    const stored = typeof name === 'string' ? name : DEFAULT_CORPUS;
     const given = cmd.getOptionValueSource('data') === 'cli' ? f.data : stored;
     const corpus = await readCorpus(given);
     dataName = corpus.name;

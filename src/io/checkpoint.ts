@@ -1,5 +1,7 @@
 import type { Tensor } from '../tensor/index.js';
 import { encodeSafetensors, decodeSafetensors } from './safetensors.js';
+import { parseStrictJson } from './json.js';
+import { FormatError } from '../errors.js';
 
 /*
  * A checkpoint is two safetensors files, written together into one folder:
@@ -36,17 +38,17 @@ function encodePart(p: CheckpointPart): Uint8Array {
   return encodeSafetensors(p.tensors, { format: 'pt', [META_KEY]: JSON.stringify(p.meta) });
 }
 
-/** Decodes one checkpoint file's bytes; `source` names it in errors. */
+/** Decodes one checkpoint file's bytes; `source` names it in errors (FormatError, naming the file). */
 export function decodeCheckpointPart(bytes: Uint8Array, source: string): CheckpointPart {
   const f = decodeSafetensors(bytes, source);
   const raw = f.metadata[META_KEY];
-  if (raw === undefined) throw new Error(`${source} is a safetensors file but not an rnnkit checkpoint (its metadata has no '${META_KEY}' entry)`);
+  if (raw === undefined) throw new FormatError(source, `${source} is a safetensors file but not an rnnkit checkpoint (its metadata has no '${META_KEY}' entry)`);
   let meta: unknown;
   try {
-    meta = JSON.parse(raw);
-  } catch {
-    throw new Error(`${source}: the checkpoint metadata is not valid JSON (corrupt file?)`);
+    meta = parseStrictJson(raw);
+  } catch (e) {
+    throw new FormatError(source, `${source}: the checkpoint metadata is not valid JSON (${(e as Error).message}; corrupt file?)`);
   }
-  if (!meta || typeof meta !== 'object' || Array.isArray(meta)) throw new Error(`${source}: the checkpoint metadata is not an object`);
+  if (!meta || typeof meta !== 'object' || Array.isArray(meta)) throw new FormatError(source, `${source}: the checkpoint metadata is not an object`);
   return { tensors: f.tensors, meta: meta as Record<string, unknown> };
 }

@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { encodeCheckpoint, decodeCheckpointPart, MODEL_FILE, STATE_FILE, type Checkpoint } from './checkpoint.js';
 import { writeDirAtomic, pointLinkAtomic, exists } from './fs.js';
+import { FileError, FormatError, RnnkitError } from '../errors.js';
 
 /*
  * A run folder holds one folder per checkpoint, step-000200/, and `latest`, a link to the newest.
@@ -53,16 +54,33 @@ export async function resolveCheckpoint(p: string): Promise<{ dir: string; model
 export async function loadCheckpoint(p: string, withState = false): Promise<Checkpoint & { dir: string }> {
   const { dir, modelFile } = await resolveCheckpoint(p);
   const read = async (f: string) => {
+    let bytes: Uint8Array;
     try {
-      return decodeCheckpointPart(new Uint8Array(await fsp.readFile(f)), f);
+      bytes = await readCheckpointFile(f);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new Error(`'${dir}' has no ${path.basename(f)}: the checkpoint is incomplete or holds weights only; use a checkpoint folder written by rnnkit train`);
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        throw new FileError(f, code, `'${dir}' has no ${path.basename(f)}: the checkpoint is incomplete or holds weights only; use a checkpoint folder written by rnnkit train`);
       }
-      throw e;
+      if (e instanceof RnnkitError) throw e;
+      throw new FileError(f, code, `cannot read ${f} (${code ?? (e as Error).message}): check that it is a readable file`);
     }
+    return decodeCheckpointPart(bytes, f);
   };
   const model = await read(modelFile);
   const state = withState ? await read(path.join(dir, STATE_FILE)) : null;
   return { dir, model, state };
+}
+
+/** The largest checkpoint file rnnkit reads whole. */
+export const MAX_CHECKPOINT_BYTES = 2 ** 31 - 1;
+
+/** Reads a checkpoint file after checking that it is a regular file of a size that can be read. */
+async function readCheckpointFile(f: string): Promise<Uint8Array> {
+  // checked before opening: opening a FIFO would wait for a writer
+  const st = await fsp.stat(f);
+  if (!st.isFile()) throw new FileError(f, undefined, `${f} is not a regular file: pass a checkpoint folder or its model.safetensors`);
+  if (st.size > MAX_CHECKPOINT_BYTES) throw new FormatError(f, `${f} has ${st.size} bytes, more than rnnkit reads (${MAX_CHECKPOINT_BYTES}); it is not a checkpoint rnnkit wrote`);
+  const bytes = await fsp.readFile(f);
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
 }

@@ -1,4 +1,6 @@
-import { Tensor, shapeSize, shapeStr } from '../tensor/index.js';
+import { Tensor, shapeStr } from '../tensor/index.js';
+import { ConfigError, FormatError } from '../errors.js';
+import { parseStrictJson } from './json.js';
 
 /*
  * The safetensors format (what PyTorch users load with safetensors.torch.load_file):
@@ -19,10 +21,12 @@ const ALIGN = 8;
 /** Encodes float32 tensors (in insertion order) and string metadata. */
 export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array {
   const header: Record<string, unknown> = {};
+  for (const k of Object.keys(metadata)) if (k in Object.prototype) throw new ConfigError('metadata', `safetensors: '${k}' cannot be a metadata key`);
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
-    if (name === '__metadata__') throw new Error(`safetensors: '__metadata__' cannot name a tensor`);
+    // the names the reader refuses are not written either
+    if (name === '__metadata__' || name in Object.prototype) throw new ConfigError('tensors', `safetensors: '${name}' cannot name a tensor`);
     header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.data.byteLength] };
     offset += t.data.byteLength;
   }
@@ -42,54 +46,94 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
   return out;
 }
 
+/** The largest header rnnkit reads, as the reference reader allows. */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+const WIDTH: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2 };
+const ENTRY_KEYS = ['dtype', 'shape', 'data_offsets'];
+
 /**
  * Decodes a safetensors file. `source` names the file in error messages. F32 tensors come back as
- * they are; F64, F16 and BF16 are converted to float32. Anything malformed is an error that says what.
+ * they are; F64, F16 and BF16 are converted to float32. Everything the format specifies is checked
+ * before any tensor is allocated: the header's length and JSON, each entry's dtype, shape and
+ * offsets, and that the tensors tile the data exactly (in order of offset, from 0, no gap, no
+ * overlap, no trailing byte). Anything else is a FormatError that names the file and the tensor.
  */
 export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'): SafetensorsFile {
-  const fail = (why: string): never => {
-    throw new Error(`${source} is not a valid safetensors file: ${why}`);
+  const fail = (why: string, tensor?: string): never => {
+    throw new FormatError(source, `${source} is not a valid safetensors file: ${why}`, tensor);
   };
   if (bytes.length < 8) fail(`it has ${bytes.length} bytes, fewer than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = Number(view.getBigUint64(0, true));
+  const n64 = view.getBigUint64(0, true);
+  if (n64 > BigInt(MAX_HEADER_BYTES)) fail(`the header length is ${n64} bytes, more than the format allows (${MAX_HEADER_BYTES})`);
+  const n = Number(n64);
   if (n > bytes.length - 8) fail(`the header claims ${n} bytes but only ${bytes.length - 8} follow (truncated file?)`);
-  let header: Record<string, unknown>;
+  if (n < 2) fail(`the header length is ${n} bytes, too short for a JSON object`);
+  let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+    header = parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
   } catch (e) {
     return fail(`the header is not UTF-8 JSON (${(e as Error).message})`);
   }
   if (!header || typeof header !== 'object' || Array.isArray(header)) fail('the header is not a JSON object');
+  if (bytes[8] !== 0x7b) fail('the header does not begin with \'{\'');
   const dataStart = 8 + n;
   const dataLen = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
-  const tensors: Record<string, Tensor> = {};
-  for (const [name, entry] of Object.entries(header)) {
+  const entries: { name: string; dtype: string; shape: number[]; begin: number; end: number }[] = [];
+  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (!entry || typeof entry !== 'object') fail('__metadata__ is not an object');
+      if (!entry || typeof entry !== 'object' || Array.isArray(entry)) fail('__metadata__ is not an object');
       for (const [k, v] of Object.entries(entry as object)) {
         if (typeof v !== 'string') fail(`metadata '${k}' is not a string`);
+        if (k in Object.prototype) fail(`metadata '${k}' has a reserved name`);
         metadata[k] = v;
       }
       continue;
     }
+    if (name in Object.prototype) fail(`tensor '${name}' has a reserved name`, name);
+    if (!entry || typeof entry !== 'object' || Array.isArray(entry)) fail(`tensor '${name}' is not described by an object`, name);
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    const extra = Object.keys(e).filter((k) => !ENTRY_KEYS.includes(k));
+    if (extra.length) fail(`tensor '${name}' has unknown fields ${extra.map((k) => `'${k}'`).join(', ')}`, name);
     const shape = e.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor '${name}' has no valid shape`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor '${name}' has no valid shape`, name);
     const offs = e.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isInteger(d) && d >= 0) || offs[0] > offs[1]) {
-      fail(`tensor '${name}' has no valid data_offsets`);
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0) || offs[0] > offs[1]) {
+      fail(`tensor '${name}' has no valid data_offsets`, name);
     }
     const [begin, end] = offs as [number, number];
-    if (end > dataLen) fail(`tensor '${name}' ends at byte ${end} of the data but the data has ${dataLen} bytes (truncated file?)`);
-    const count = shapeSize(shape as number[]);
-    const width = ({ F32: 4, F64: 8, F16: 2, BF16: 2 } as Record<string, number>)[String(e.dtype)];
-    if (!width) fail(`tensor '${name}' has dtype ${String(e.dtype)}; rnnkit reads F32, F64, F16 and BF16`);
-    if (end - begin !== count * width) {
-      fail(`tensor '${name}' of shape ${shapeStr(shape as number[])} and dtype ${String(e.dtype)} needs ${count * width} bytes, its offsets give ${end - begin}`);
+    if (end > dataLen) fail(`tensor '${name}' ends at byte ${end} of the data but the data has ${dataLen} bytes (truncated file?)`, name);
+    const width = typeof e.dtype === 'string' && Object.hasOwn(WIDTH, e.dtype) ? WIDTH[e.dtype] : 0;
+    if (!width) fail(`tensor '${name}' has dtype ${String(e.dtype)}; rnnkit reads F32, F64, F16 and BF16`, name);
+    // the element count, refused as soon as it exceeds what the data could hold (so it never overflows)
+    let count = (shape as number[]).includes(0) ? 0 : 1, whole = true;
+    for (const d of shape as number[]) {
+      if (count * width > dataLen) { whole = false; break; }
+      count *= d;
     }
-    tensors[name] = new Tensor(readFloats(bytes.subarray(dataStart + begin, dataStart + end), String(e.dtype), count), shape as number[]);
+    if (count * width !== end - begin) {
+      const needs = whole && Number.isSafeInteger(count * width) ? `${count * width} bytes` : `more than the ${dataLen} bytes of data`;
+      fail(`tensor '${name}' of shape ${shapeStr(shape as number[])} and dtype ${String(e.dtype)} needs ${needs}, its offsets give ${end - begin}`, name);
+    }
+    entries.push({ name, dtype: e.dtype as string, shape: shape as number[], begin, end });
+  }
+  // the tensors must tile the data: sorted by offset, each begins where the one before ended
+  const byOffset = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  for (const e of byOffset) {
+    if (e.begin !== at) {
+      fail(e.begin > at ? `tensor '${e.name}' begins at byte ${e.begin} of the data, leaving bytes ${at}–${e.begin - 1} unused`
+        : `tensor '${e.name}' begins at byte ${e.begin} of the data, inside the tensor before it (which ends at ${at})`, e.name);
+    }
+    at = e.end;
+  }
+  if (at !== dataLen) fail(`the tensors cover ${at} bytes of data but ${dataLen} follow the header (${dataLen - at} trailing bytes)`);
+  const tensors: Record<string, Tensor> = {};
+  for (const e of entries) {
+    const count = (e.end - e.begin) / WIDTH[e.dtype];
+    tensors[e.name] = new Tensor(readFloats(bytes.subarray(dataStart + e.begin, dataStart + e.end), e.dtype, count), e.shape);
   }
   return { tensors, metadata };
 }

@@ -8,4 +8,6 @@ export {
   CharLMTrainer, DivergedError, defaultTrainConfig, checkConfig, CHECKPOINT_FORMAT,
   type TrainConfig, type StepResult, type OptimizerName, type ScheduleName,
 } from './trainer.js';
+export { charLMFromCheckpoint, checkCharLMCheckpoint, charLMCheckpointPart, CHAR_LM_LIMITS, type CharLMMeta } from './checkpoint.js';
+export { readTrainState, type TrainStateMeta } from './train_state.js';
 export { traceCharLM, topPredictions, CELL_GATES, type CharTrace, type LayerTrace } from './activations.js';

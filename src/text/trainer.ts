@@ -1,15 +1,18 @@
 import { Tensor, crossEntropy, Generator, noGrad, releaseGraph, releaseGrads } from '../tensor/index.js';
 import {
   Adam, AdamW, SGD, RMSprop, Adagrad, StepLR, CosineAnnealingLR, LinearWarmup, applySchedule, clipGradNorm,
-  type Optimizer, type LrSchedule, type OptimizerStateDict,
+  type Optimizer, type LrSchedule,
 } from '../optim/index.js';
 import { detachState } from '../train/index.js';
-import { pack, unpack, type Checkpoint } from '../io/index.js';
+import { pack, type Checkpoint } from '../io/index.js';
 import { CharLM, type CellType, type CharLMState, type CharLMConfig } from './char_lm.js';
 import { CharVocab } from './vocab.js';
 import { CharStreams, type StreamPosition } from './streams.js';
 import { fingerprint, splitIds } from './corpus.js';
 import { sampleText } from './sample.js';
+import { CHECKPOINT_FORMAT, checkCharLMCheckpoint } from './checkpoint.js';
+import { readTrainState } from './train_state.js';
+import { RnnkitError, FormatError, DataError } from '../errors.js';
 
 export type OptimizerName = 'adam' | 'adamw' | 'sgd' | 'rmsprop' | 'adagrad';
 export type ScheduleName = 'constant' | 'cosine' | 'step';
@@ -63,13 +66,13 @@ export interface StepResult {
 }
 
 /** Training stopped because the loss or the gradient became NaN or infinite. */
-export class DivergedError extends Error {
+export class DivergedError extends RnnkitError {
   constructor(readonly step: number, readonly what: string, readonly value: number) {
     super(`training diverged at step ${step}: the ${what} is ${value}`);
   }
 }
 
-export const CHECKPOINT_FORMAT = 'rnnkit.char-lm/1';
+export { CHECKPOINT_FORMAT };
 
 /**
  * One character-model training run, step by step, so that a terminal, a test or a Web Worker can
@@ -116,24 +119,49 @@ export class CharLMTrainer {
    * may raise the number of steps to train.
    */
   static resume(text: string, ckpt: Checkpoint, source: string, overrides: { steps?: number } = {}): CharLMTrainer {
-    const meta = ckpt.model.meta;
-    if (meta.format !== CHECKPOINT_FORMAT) throw new Error(`${source} is not a character-model checkpoint (format ${JSON.stringify(meta.format)})`);
-    if (!ckpt.state) throw new Error(`${source} has no training state (state.safetensors), so it cannot be resumed; it can still be sampled`);
-    const sm = ckpt.state.meta as Record<string, any>;
+    const meta = checkCharLMCheckpoint(ckpt.model, source);
+    if (!ckpt.state) throw new FormatError(source, `${source} has no training state (state.safetensors), so it cannot be resumed; it can still be sampled`);
+    const sm = readTrainState(ckpt.state, meta, source);
     if (sm.corpus !== fingerprint(text)) {
-      throw new Error(`${source} was trained on a different text (${String(sm.corpusName ?? 'unknown')}, fingerprint ${sm.corpus}); pass the same --data to resume`);
+      throw new DataError(source, `${source} was trained on a different text (${sm.corpusName ?? 'unknown'}, fingerprint ${sm.corpus}); pass the same --data to resume`);
     }
-    const config = { ...(sm.config as TrainConfig), ...(overrides.steps ? { steps: overrides.steps } : {}) };
-    const t = new CharLMTrainer(config, new CharVocab(meta.vocab as string[]), text);
+    const vocab = CharVocab.fromText(text);
+    if (vocab.chars.join('') !== meta.vocab.join('')) throw new FormatError(source, `${source}: its vocabulary is not the one of the text it was trained on (corrupt checkpoint?)`);
+    try {
+      checkConfig(sm.config);
+    } catch (e) {
+      throw new FormatError(source, `${source}: its training configuration is out of range (${(e as Error).message})`);
+    }
+    const config = { ...sm.config, ...(overrides.steps ? { steps: overrides.steps } : {}) };
+    let t: CharLMTrainer;
+    try {
+      t = new CharLMTrainer(config, vocab, text);
+    } catch (e) {
+      if (e instanceof RnnkitError) throw e;
+      throw new FormatError(source, `${source}: its training configuration does not fit the text (${(e as Error).message})`);
+    }
+    const positions = t.streams.chunksPerEpoch * config.seq;
+    if (sm.position.offset > positions) throw new FormatError(source, `${source}: position.offset ${sm.position.offset} is past the end of the text's streams (${positions})`);
     t.model.loadStateDict(ckpt.model.tensors);
-    t.optimizer.loadStateDict(unpack(sm.optimizer, ckpt.state.tensors, source) as OptimizerStateDict);
-    t.rng.setState(sm.rng as number[]);
-    t.streams.position = sm.position as StreamPosition;
-    t.step = sm.step as number;
-    t.history.train.push(...(sm.history.train as [number, number][]));
-    t.history.val.push(...(sm.history.val as [number, number][]));
-    const h = ckpt.state.tensors['carry.h'], c = ckpt.state.tensors['carry.c'];
-    t.carried = h ? (c ? { h, c } : { h }) : null;
+    const made = t.optimizer.stateDict().hyper;
+    try {
+      t.optimizer.loadStateDict(sm.optimizer);
+    } catch (e) {
+      throw new FormatError(source, `${source}: the optimizer state does not fit the model (${(e as Error).message})`);
+    }
+    // the stored hyper-parameters are the configuration's, but for the learning rate the schedule sets each step
+    const stored = t.optimizer.stateDict().hyper;
+    for (const key of Object.keys(made)) {
+      if (key !== 'lr' && JSON.stringify(stored[key]) !== JSON.stringify(made[key])) {
+        throw new FormatError(source, `${source}: the optimizer's ${key} is ${JSON.stringify(stored[key])} but the training configuration gives ${JSON.stringify(made[key])}`);
+      }
+    }
+    t.rng.setState(sm.rng);
+    t.streams.position = sm.position;
+    t.step = sm.step;
+    t.history.train.push(...sm.history.train);
+    t.history.val.push(...sm.history.val);
+    t.carried = sm.carry;
     return t;
   }
 

@@ -7,7 +7,7 @@
 import {
   CharLM, CharLMTrainer, CharVocab, Generator, OneHot, CHECKPOINT_FORMAT, MODEL_FILE, DivergedError,
   crossEntropy, decodeCheckpointPart, defaultTrainConfig, encodeCheckpoint, gradientFlow, kernels, reshape, sampleText,
-  topPredictions, traceCharLM, type CharLMConfig, type Checkpoint, type TrainConfig,
+  topPredictions, traceCharLM, charLMFromCheckpoint, type Checkpoint, type TrainConfig,
 } from 'rnnkit';
 import { TOP_K, type FlowLayer, type FromWorker, type ModelInfo, type ToWorker, type TrainSettings } from './protocol';
 
@@ -273,10 +273,8 @@ function load(bytes: ArrayBuffer, name: string, probeText: string): void {
   if (part.meta.format !== CHECKPOINT_FORMAT) {
     throw new Error(`${name} is not a character-model checkpoint (format ${JSON.stringify(part.meta.format ?? 'unknown')}); open a model.safetensors written by rnnkit train or by this page`);
   }
-  const config = part.meta.model as CharLMConfig;
-  const vocab = new CharVocab(part.meta.vocab as string[]);
-  const model = new CharLM(config);
-  model.loadStateDict(part.tensors);
+  const { model, vocab } = charLMFromCheckpoint(part, name);
+  const config = model.config;
   session = {
     model, vocab, trainer: null, probeText, seq: 64,
     info: { cell: config.cell, hidden: config.hiddenSize, layers: config.numLayers, vocab: [...vocab.chars], params: model.numParameters(), source: 'file', name },
