@@ -301,6 +301,8 @@ function loadModel(bytes: ArrayBuffer, name: string): void {
 }
 
 const pretrainedUrl = new URL(PRETRAINED_FILE, document.baseURI);
+/** A model file, not the page a server sends for any path it lacks. */
+const isModelFile = (r: Response) => r.ok && !(r.headers.get('content-type') ?? '').startsWith('text/html');
 const pretrainedName = PRETRAINED_FILE.slice(PRETRAINED_FILE.lastIndexOf('/') + 1);
 ui.pretrained.addEventListener('click', async () => {
   hideError();
@@ -308,7 +310,7 @@ ui.pretrained.addEventListener('click', async () => {
   updateControls();
   try {
     const r = await fetch(pretrainedUrl);
-    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    if (!isModelFile(r)) throw new Error(r.ok ? 'the server sent a page instead' : `HTTP ${r.status}`);
     loadModel(await r.arrayBuffer(), pretrainedName);
   } catch (e) {
     app.loading = false;
@@ -318,7 +320,7 @@ ui.pretrained.addEventListener('click', async () => {
 });
 // the build carries the pretrained model only when the package has it
 fetch(pretrainedUrl, { method: 'HEAD' })
-  .then((r) => { app.pretrained = r.ok; })
+  .then((r) => { app.pretrained = isModelFile(r); })
   .catch(() => { app.pretrained = false; })
   .finally(() => {
     ui.pretrained.title = app.pretrained ? `Load ${pretrainedName}, an LSTM trained on Moby Dick` : 'This build of the page has no pretrained model';
