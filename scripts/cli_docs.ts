@@ -13,7 +13,7 @@ const DEFAULT_CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 
 /** The help text of `rnnkit ...words --help`, as printed without a terminal (80 columns). */
 export function helpOf(words: string[], cli = DEFAULT_CLI): string {
-  const r = spawnSync(process.execPath, [cli, ...words, '--help'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '80' } });
+  const r = spawnSync(process.execPath, [cli, ...words, '--help'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`rnnkit ${[...words, '--help'].join(' ')} exited with ${r.status}: ${r.stderr.trim()}`);
   return r.stdout.trimEnd();
 }
