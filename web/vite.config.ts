@@ -1,7 +1,9 @@
 import { defineConfig, type Plugin } from 'vite';
 import { createRequire } from 'node:module';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
+import { MOBY_FILE, PRETRAINED_FILE } from './src/assets.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -16,7 +18,6 @@ export const ISOLATION_HEADERS = {
 
 /** How much of Moby Dick the page carries: about a megabyte, cut at a paragraph break. */
 const MOBY_CHARS = 1_000_000;
-export const MOBY_FILE = 'moby-dick.txt';
 
 /** The text the CLI trains on by default (src/cli/corpus_files.ts), from the npm package, shortened. */
 function mobyDickSlice(): string {
@@ -46,6 +47,28 @@ function mobyDick(): Plugin {
   };
 }
 
+/**
+ * The pretrained model of the package (models/), served at the same relative path in development and
+ * copied into the build, so the page can start from it without a download. Absent, the page says so.
+ */
+function pretrainedModel(): Plugin {
+  const file = path.resolve(here, '..', PRETRAINED_FILE);
+  return {
+    name: 'rnnkit-pretrained-model',
+    configureServer(server) {
+      server.middlewares.use(`/${PRETRAINED_FILE}`, (_req, res, next) => {
+        if (!existsSync(file)) return next();
+        res.setHeader('Content-Type', 'application/octet-stream');
+        for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
+        createReadStream(file).pipe(res);
+      });
+    },
+    generateBundle() {
+      if (existsSync(file)) this.emitFile({ type: 'asset', fileName: PRETRAINED_FILE, source: readFileSync(file) });
+    },
+  };
+}
+
 export default defineConfig({
   root: here,
   // relative asset paths, so web/dist works from any folder of any static server
@@ -54,7 +77,7 @@ export default defineConfig({
     // the page imports the library by its package name, as a user would; this points it at the live source
     alias: { rnnkit: path.resolve(here, '../src/index.ts') },
   },
-  plugins: [mobyDick()],
+  plugins: [mobyDick(), pretrainedModel()],
   // the library's entry awaits its WebAssembly backend at the top level: ES2022 for the page and the worker
   build: { target: 'es2022', outDir: path.resolve(here, 'dist'), emptyOutDir: true, chunkSizeWarningLimit: 2000 },
   worker: { format: 'es' },

@@ -14,5 +14,10 @@ addTrainCommand(program);
 addSampleCommand(program);
 addGradflowCommand(program);
 addCaptionCommand(program);
+// RNNKIT_PARSE_ONLY=1: stop once the options are parsed and checked (preAction runs after that), so a test
+// can check that a documented command line is accepted without running it
+program.hook('preAction', () => {
+  if (process.env.RNNKIT_PARSE_ONLY === '1') process.exit(0);
+});
 
 await runCommand(() => program.parseAsync(process.argv).then(() => undefined));

@@ -20,6 +20,10 @@ const CHROMIUM = '/usr/bin/chromium';
 const CONFIG = path.join(ROOT, 'web', 'vite.config.ts');
 const DIST = path.join(ROOT, 'web', 'dist');
 const SHOTS = path.resolve(ROOT, process.env.RNNKIT_SCREENSHOTS ?? path.join('web', 'dist', 'screenshots'));
+/** The package's pretrained model, which the page offers when the build carries it. */
+const PRETRAINED = path.join(ROOT, 'models', 'moby-dick-lstm256.safetensors');
+/** Laptop and desktop windows on which the three charts must be in sight without scrolling. */
+const WINDOWS = [[1024, 768], [1280, 800], [1440, 900]] as const;
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 function newestMtime(p: string): number {
@@ -31,8 +35,10 @@ function newestMtime(p: string): number {
 /** Builds web/dist unless it is newer than the page's and the library's sources. */
 async function ensureBuild(t: TestContext): Promise<void> {
   const built = path.join(DIST, 'index.html');
-  const sources = Math.max(newestMtime(path.join(ROOT, 'web')), newestMtime(path.join(ROOT, 'src')), statSync(path.join(ROOT, 'package-lock.json')).mtimeMs);
-  if (existsSync(built) && statSync(built).mtimeMs > sources && existsSync(path.join(DIST, 'moby-dick.txt'))) {
+  const sources = Math.max(newestMtime(path.join(ROOT, 'web')), newestMtime(path.join(ROOT, 'src')), statSync(path.join(ROOT, 'package-lock.json')).mtimeMs,
+    existsSync(PRETRAINED) ? statSync(PRETRAINED).mtimeMs : 0);
+  const sameModel = existsSync(path.join(DIST, path.relative(ROOT, PRETRAINED))) === existsSync(PRETRAINED);
+  if (existsSync(built) && statSync(built).mtimeMs > sources && existsSync(path.join(DIST, 'moby-dick.txt')) && sameModel) {
     t.diagnostic('reusing web/dist: it is newer than web/ and src/');
     return;
   }
@@ -92,6 +98,16 @@ async function tabLatencies(page: Page, n: number): Promise<{ dom: number[]; pai
   return page.evaluate(() => (window as unknown as { latency: { dom: number[]; paint: number[] } }).latency);
 }
 
+/** Where an element is in the window: its box, or null when it is not rendered. */
+async function box(page: Page, sel: string): Promise<{ top: number; bottom: number; left: number; right: number } | null> {
+  return page.evaluate((s) => {
+    const el = document.querySelector(s);
+    if (!el) return null;
+    const r = el.getBoundingClientRect();
+    return { top: r.top, bottom: r.bottom, left: r.left, right: r.right };
+  }, sel);
+}
+
 const ms = (a: number[]) => a.map((m) => m.toFixed(0)).join(', ');
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
@@ -127,6 +143,23 @@ test('web playground: trains in a worker, shows loss, samples, gradient flow and
     await page.waitForFunction(() => !(document.getElementById('start') as HTMLButtonElement).disabled, null, { timeout: 30_000 });
     assert.match((await page.textContent('#moby-size'))!, /1\.0 M characters/);
 
+    // an error shows under Start, in sight even in a short window
+    await page.setViewportSize({ width: 1024, height: 500 });
+    await page.fill('#lr', '0');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.click('#start');
+    await page.waitForSelector('#error:not([hidden])');
+    assert.match((await page.textContent('#error'))!, /learning rate/);
+    assert.equal(await page.evaluate(() => document.getElementById('error')!.closest('.group') === document.getElementById('start')!.closest('.group')), true, 'the error is in the group of Start');
+    const [err, start] = [(await box(page, '#error'))!, (await box(page, '#start'))!];
+    assert.ok(err.top >= start.bottom && err.top - start.bottom < 80, `the error right under Start: ${JSON.stringify({ err, start })}`);
+    assert.ok(err.top >= 0 && err.bottom <= 501, `the page scrolled the error into view: ${JSON.stringify(err)}`);
+    await page.setViewportSize({ width: 1440, height: 900 });
+    // the cell-state note belongs to the LSTM: the chosen cell before there is a model
+    assert.equal(await page.isVisible('#grad-cell-note'), true, 'the note shows for the LSTM, the default');
+    await page.click('#cell input[value="gru"] + span');
+    assert.equal(await page.isVisible('#grad-cell-note'), false, 'no cell-state note for a GRU');
+
     // a small, fast model
     await page.click('#cell input[value="lstm"] + span');
     await page.selectOption('#hidden', '64');
@@ -134,6 +167,7 @@ test('web playground: trains in a worker, shows loss, samples, gradient flow and
     await page.selectOption('#batch', '16');
     await page.fill('#lr', '0.01');
     await page.click('#start');
+    await page.waitForSelector('#error', { state: 'hidden' });
     await page.waitForSelector('#status[data-state="training"]');
     await page.waitForFunction(() => /\d/.test(document.getElementById('stat-val')!.textContent!), null, { timeout: 30_000 });
     const firstVal = await num(page, '#stat-val');
@@ -154,8 +188,23 @@ test('web playground: trains in a worker, shows loss, samples, gradient flow and
     // gradient flow and the W_hh spectrum are drawn
     await page.waitForSelector('#grad-chart .uplot canvas');
     await page.waitForSelector('#sv-chart .uplot canvas');
-    assert.match((await page.textContent('#flow-note'))!, /Layer 1: after 32 steps back/);
-    assert.match((await page.textContent('#sv-note'))!, /σmax = \d/);
+    // layers are named as the command line names them
+    assert.match((await page.textContent('#flow-note'))!, /Layer 1 \(l0\): after 32 steps back/);
+    assert.match((await page.textContent('#sv-note'))!, /Layer 1 \(l0\): σmax = \d/);
+    assert.match((await page.textContent('#grad-chart .u-legend'))!, /h, layer 1 \(l0\).*c, layer 1 \(l0\)/);
+    assert.equal(await page.isVisible('#grad-cell-note'), true, 'the cell-state note shows for the LSTM');
+
+    // from laptop to desktop windows, the three charts are in sight without scrolling
+    await page.evaluate(() => window.scrollTo(0, 0));
+    for (const [width, height] of WINDOWS) {
+      await page.setViewportSize({ width, height });
+      await page.waitForTimeout(400); // the charts follow the window's size
+      for (const chart of ['#loss-chart', '#grad-chart', '#sv-chart']) {
+        const b = (await box(page, `${chart} .uplot`))!;
+        assert.ok(b.top >= 0 && b.bottom <= height && b.right <= width, `${chart} within a ${width}×${height} window: ${JSON.stringify(b)}`);
+      }
+    }
+    await page.setViewportSize({ width: 1440, height: 900 });
 
     // responsiveness: UI interactions while training runs, as many messages arrive
     const stepBefore = await num(page, '#stat-step');
@@ -175,6 +224,7 @@ test('web playground: trains in a worker, shows loss, samples, gradient flow and
     // look inside: the probe text coloured by a unit, and the predictions under the pointer
     await page.click('#tab-inside');
     await page.waitForSelector('#trace-text .ch', { timeout: 30_000 });
+    assert.equal(await page.textContent('#in-layer option'), 'layer 1 (l0)');
     const chars = await page.locator('#trace-text .ch').count();
     assert.ok(chars > 500, `the probe text is traced (${chars} characters)`);
     await page.selectOption('#in-signal', 'c');
@@ -230,9 +280,14 @@ test('web playground: trains in a worker, shows loss, samples, gradient flow and
 
     // load: the page-saved file back, then a model trained by the command line
     await page.click('#tab-watch');
+    assert.ok(Number(await page.getAttribute('#loss-chart', 'data-points')) > 0, 'the loss chart holds the run');
     await page.setInputFiles('#load-file', saved);
     await page.waitForSelector('#status[data-state="loaded"]');
     assert.match((await page.textContent('#model-info'))!, /LSTM, 1 layer × 64 units/);
+    // a loaded model starts a clean slate: no loss curve, no numbers of the run before
+    await page.waitForTimeout(600); // longer than the stat cards' refresh interval
+    assert.equal(await page.getAttribute('#loss-chart', 'data-points'), '0', 'the loss chart is cleared');
+    for (const stat of ['#stat-step', '#stat-train', '#stat-val', '#stat-speed', '#stat-seen']) assert.equal(await page.textContent(stat), '–', `${stat} is cleared`);
     const trained = await cliRun;
     assert.equal(trained.code, 0, trained.out);
     const cliModel = path.join(tmp, 'run', 'latest', 'model.safetensors');
@@ -247,6 +302,22 @@ test('web playground: trains in a worker, shows loss, samples, gradient flow and
     const loadedSample = (await page.textContent('#samples .sample pre'))!;
     const vocab = new Set(decodeCheckpointPart(new Uint8Array(readFileSync(cliModel)), cliModel).meta.vocab as string[]);
     assert.ok(loadedSample.length >= 100 && [...loadedSample].every((c) => vocab.has(c)), `a sample in the CLI model's characters: ${JSON.stringify(loadedSample)}`);
+    assert.equal(await page.isVisible('#grad-cell-note'), false, 'no cell-state note for the GRU');
+
+    // the package's pretrained model, one click away when the build carries it
+    if (existsSync(PRETRAINED)) {
+      const pretrained = decodeCheckpointPart(new Uint8Array(readFileSync(PRETRAINED)), PRETRAINED).meta.model as { cell: string; hiddenSize: number };
+      await page.waitForFunction(() => !(document.getElementById('load-pretrained') as HTMLButtonElement).disabled, null, { timeout: 10_000 });
+      await page.click('#load-pretrained');
+      await page.waitForFunction(() => /moby-dick-lstm256\.safetensors/.test(document.getElementById('model-info')!.textContent!), null, { timeout: 30_000 });
+      assert.match((await page.textContent('#model-info'))!, new RegExp(`${pretrained.cell.toUpperCase()}, \\d+ layers? × ${pretrained.hiddenSize} units`));
+      await page.waitForSelector('#status[data-state="loaded"]');
+      await page.waitForSelector('#samples .sample .meta:text("loaded model")');
+      assert.equal(await page.inputValue('#hidden'), String(pretrained.hiddenSize), 'the controls show the pretrained model');
+    } else {
+      t.diagnostic(`${path.relative(ROOT, PRETRAINED)} is absent: the page offers no pretrained model`);
+      assert.equal(await page.isDisabled('#load-pretrained'), true, 'without the file the button is off');
+    }
     assert.deepEqual(errors, [], 'no errors in the page');
   } finally {
     await browser.close();

@@ -15,8 +15,9 @@ const axis = (label: string): uPlot.Axis => ({
 });
 
 /**
- * A uPlot that follows its container's width. Data may arrive twenty times a second; the chart redraws
- * at most every REDRAW_MS, in an animation frame, so drawing never crowds out the user's clicks.
+ * A uPlot that follows its container's width, and the height the stylesheet gives it (--plot-h, which
+ * grows with the window so that the charts fit above the fold). Data may arrive twenty times a second;
+ * the chart redraws at most every REDRAW_MS, in an animation frame, so drawing never crowds out the user's clicks.
  */
 class LiveChart {
   static REDRAW_MS = 250;
@@ -29,10 +30,13 @@ class LiveChart {
   constructor(protected readonly el: HTMLElement, private readonly height: number) {
     this.observer = new ResizeObserver(() => this.plot?.setSize(this.size()));
     this.observer.observe(el);
+    // a window that only gets taller or shorter does not resize the container, but changes --plot-h
+    window.addEventListener('resize', () => this.plot?.setSize(this.size()));
   }
 
   protected size(): { width: number; height: number } {
-    return { width: Math.max(200, this.el.clientWidth), height: this.height };
+    const css = parseFloat(getComputedStyle(this.el).getPropertyValue('--plot-h'));
+    return { width: Math.max(200, this.el.clientWidth), height: css > 0 ? css : this.height };
   }
 
   protected build(opts: Omit<uPlot.Options, 'width' | 'height'>, data: uPlot.AlignedData): void {
@@ -94,6 +98,7 @@ export class LossChart extends LiveChart {
   clear(): void {
     this.x = []; this.raw = []; this.smooth = []; this.val = [];
     this.ema = 0; this.n = 0;
+    this.el.dataset.points = '0';
     this.draw([[], [], [], []]);
   }
 
@@ -125,6 +130,7 @@ export class LossChart extends LiveChart {
 
   private update(): void {
     if (this.x.length > LossChart.MAX_POINTS) this.halve();
+    this.el.dataset.points = String(this.x.length); // what the chart holds, for the page's tests
     // uPlot keeps the arrays it is given; these grow in place, and it reads them when it redraws
     this.draw([this.x, this.raw, this.smooth, this.val]);
   }
@@ -169,7 +175,10 @@ function powLabel(v: number): string {
 }
 
 /** 'l0' (PyTorch's suffix) → 1: the page counts layers from 1. */
-export const layerNo = (name: string) => Number(name.replace(/^l/, '').replace(/_reverse$/, '')) + 1;
+const layerNo = (name: string) => Number(name.replace(/^l/, '').replace(/_reverse$/, '')) + 1;
+
+/** 'l0' → 'layer 1 (l0)': the count people use, and the name the command line and the checkpoint use. */
+export const layerLabel = (name: string) => `layer ${layerNo(name)} (${name})`;
 
 const positive = (v: number) => (v > 0 && Number.isFinite(v) ? v : null);
 
@@ -196,8 +205,8 @@ export class GradientChart extends LiveChart {
       const series: uPlot.Series[] = [{ label: 't' }];
       layers.forEach((l, i) => {
         const stroke = LAYER_COLORS[i % LAYER_COLORS.length];
-        series.push({ label: `h, layer ${layerNo(l.name)}`, stroke, width: 2, points: { show: false }, value: (_u, v) => expLabel(v) });
-        if (lstm) series.push({ label: `c, layer ${layerNo(l.name)}`, stroke, width: 1.5, dash: [5, 4], points: { show: false }, value: (_u, v) => expLabel(v) });
+        series.push({ label: `h, ${layerLabel(l.name)}`, stroke, width: 2, points: { show: false }, value: (_u, v) => expLabel(v) });
+        if (lstm) series.push({ label: `c, ${layerLabel(l.name)}`, stroke, width: 1.5, dash: [5, 4], points: { show: false }, value: (_u, v) => expLabel(v) });
       });
       this.build({
         scales: { x: { time: false }, y: { distr: 3 } },
@@ -230,7 +239,7 @@ export class SpectrumChart extends LiveChart {
         scales: { x: { time: false }, y: { distr: 3 } },
         series: [
           { label: 'i' },
-          ...withSv.map((l, i) => ({ label: `σ, layer ${layerNo(l.name)}`, stroke: LAYER_COLORS[i % LAYER_COLORS.length], width: 2, points: { show: false }, value: fmtNum })),
+          ...withSv.map((l, i) => ({ label: `σ, ${layerLabel(l.name)}`, stroke: LAYER_COLORS[i % LAYER_COLORS.length], width: 2, points: { show: false }, value: fmtNum })),
           { label: 'σ = 1', stroke: COLORS.unit, width: 1, dash: [4, 4], value: () => '' },
         ],
         axes: [axis('index i (largest first)'), logAxis('singular value σᵢ')],

@@ -101,7 +101,7 @@ export class InsideView {
   private buildPickers(d: TraceData): void {
     this.layer = Math.min(this.layer, d.layers.length - 1);
     this.unit = Math.min(this.unit, d.hidden - 1);
-    this.el.layer.replaceChildren(...d.layers.map((_, l) => new Option(`layer ${l + 1}`, String(l))));
+    this.el.layer.replaceChildren(...d.layers.map((_, l) => new Option(`layer ${l + 1} (l${l})`, String(l))));
     this.el.layer.value = String(this.layer);
     const opts = [new Option('hidden state h', 'h')];
     if (d.layers[0].c) opts.push(new Option('cell state tanh(c)', 'c'));
@@ -175,7 +175,7 @@ export class InsideView {
     this.el.legend.className = `legend ${signed ? 'signed' : 'unsigned'}`;
     this.el.legend.querySelector('.lo')!.textContent = signed ? '−1' : '0';
     const d = this.data;
-    this.el.summary.textContent = `layer ${this.layer + 1} · ${s.label} · unit ${this.unit} of ${d.hidden} · ${d.chars.length.toLocaleString('en')} characters` +
+    this.el.summary.textContent = `layer ${this.layer + 1} (l${this.layer}) · ${s.label} · unit ${this.unit} of ${d.hidden} · ${d.chars.length.toLocaleString('en')} characters` +
       (d.step ? ` · model at step ${d.step.toLocaleString('en')}` : '') + (d.dropped.length ? ` · left out, unknown to the model: ${d.dropped.slice(0, 8).map(showChar).join(' ')}` : '');
     if (this.hovered >= 0) this.hover(this.hovered);
   }

@@ -3,11 +3,12 @@
  * thread only sends requests and draws what comes back, so it stays responsive while training runs.
  */
 import './style.css';
-import { GradientChart, LossChart, SpectrumChart, layerNo } from './charts';
+import { GradientChart, LossChart, SpectrumChart, layerLabel } from './charts';
 import { InsideView } from './inside';
 import { lockSettings, readSettings, showModel } from './controls';
 import { download, passage, sci, throttle } from './util';
 import type { FlowLayer, FromWorker, ModelInfo, ToWorker } from './protocol';
+import { MOBY_FILE, PRETRAINED_FILE } from './assets';
 
 const byId = <T extends HTMLElement = HTMLElement>(id: string) => {
   const el = document.getElementById(id);
@@ -18,7 +19,8 @@ const byId = <T extends HTMLElement = HTMLElement>(id: string) => {
 const ui = {
   backend: byId('backend'), status: byId('status'), error: byId('error'), modelInfo: byId('model-info'), mobySize: byId('moby-size'),
   start: byId<HTMLButtonElement>('start'), pause: byId<HTMLButtonElement>('pause'), reset: byId<HTMLButtonElement>('reset'),
-  save: byId<HTMLButtonElement>('save'), loadFile: byId<HTMLInputElement>('load-file'),
+  save: byId<HTMLButtonElement>('save'), loadFile: byId<HTMLInputElement>('load-file'), pretrained: byId<HTMLButtonElement>('load-pretrained'),
+  cellNote: byId('grad-cell-note'),
   ownBox: byId('own-text-box'), ownText: byId<HTMLTextAreaElement>('own-text'), textFile: byId<HTMLInputElement>('text-file'),
   step: byId('stat-step'), gradNorm: byId('stat-grad'), train: byId('stat-train'), val: byId('stat-val'), speed: byId('stat-speed'), seen: byId('stat-seen'), epoch: byId('stat-epoch'),
   samples: byId('samples'), temperature: byId<HTMLInputElement>('temperature'), temperatureValue: byId<HTMLOutputElement>('temperature-value'),
@@ -45,6 +47,10 @@ const app = {
   probeEdited: false,
   epoch: 0,
   gradNorm: 0,
+  /** Whether the package's pretrained model is served next to the page. */
+  pretrained: false,
+  /** A model file on its way to the worker (the pretrained one is fetched first). */
+  loading: false,
 };
 
 const loss = new LossChart(byId('loss-chart'));
@@ -72,6 +78,7 @@ function onWorker(m: FromWorker): void {
         `${m.threads} thread${m.threads > 1 ? 's' : ''}; cross-origin isolated: ${m.isolated ? 'yes' : 'no'}`;
       break;
     case 'model':
+      app.loading = false;
       onModel(m.info);
       break;
     case 'state':
@@ -110,6 +117,7 @@ function onWorker(m: FromWorker): void {
       break;
     case 'error':
       app.tracePending = false;
+      app.loading = false;
       showError(m.message);
       break;
   }
@@ -121,6 +129,7 @@ function onModel(info: ModelInfo | null): void {
   app.model = info;
   app.traceStep = -1;
   clearWatch();
+  showCellNote();
   if (!info) {
     inside.clear('Train or load a model to see what its units do.');
     ui.modelInfo.textContent = 'No model yet.';
@@ -139,12 +148,16 @@ function onModel(info: ModelInfo | null): void {
 }
 
 function clearWatch(): void {
+  statsSoon.cancel(); // a pending refresh would bring back the previous model's numbers
   loss.clear();
   grad.reset('Measured every few seconds while the model trains.');
   spectrum.reset('Computed with the gradient flow.');
   ui.flowNote.textContent = ui.svNote.textContent = '';
   app.seen = 0;
   app.speed = 0;
+  app.step = 0;
+  app.epoch = 0;
+  app.gradNorm = 0;
   for (const el of [ui.step, ui.train, ui.val, ui.speed, ui.seen]) el.textContent = '–';
   ui.epoch.textContent = ui.gradNorm.textContent = '';
   ui.samples.replaceChildren(Object.assign(document.createElement('p'), { className: 'placeholder', textContent: 'Every few seconds the model writes a few lines here.' }));
@@ -186,15 +199,16 @@ function showFlow(layers: FlowLayer[], kind: string, seq: number): void {
     const T = l.dhLast.length - 1;
     const ratio = l.dhLast[0] / l.dhLast[T];
     const gate = keep && l.keepGate ? `; mean ${keep} ${mean(l.keepGate).toFixed(2)}` : '';
-    return `Layer ${layerNo(l.name)}: after ${seq} steps back, <b>${sci(ratio)}</b> of the gradient is left${gate}.`;
+    return `${capital(layerLabel(l.name))}: after ${seq} steps back, <b>${sci(ratio)}</b> of the gradient is left${gate}.`;
   }).join('<br>');
   ui.svNote.innerHTML = layers.map((l) => {
     const sv = l.singularValues;
     const above = sv ? sv.filter((s) => s > 1).length : null;
-    return `Layer ${layerNo(l.name)}: σ<sub>max</sub> = <b>${l.sigmaMax.toFixed(2)}</b>` + (sv ? `, ${above} of ${sv.length} singular values above 1.` : '.');
+    return `${capital(layerLabel(l.name))}: σ<sub>max</sub> = <b>${l.sigmaMax.toFixed(2)}</b>` + (sv ? `, ${above} of ${sv.length} singular values above 1.` : '.');
   }).join('<br>');
 }
 
+const capital = (s: string) => s[0].toUpperCase() + s.slice(1);
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
 const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -205,6 +219,7 @@ function updateControls(): void {
   ui.pause.disabled = !app.running;
   ui.reset.disabled = !app.model;
   ui.save.disabled = !app.model;
+  ui.pretrained.disabled = !app.ready || !app.pretrained || app.loading;
   ui.sampleNow.disabled = !app.model;
   ui.refresh.disabled = !app.model;
   ui.probeRun.disabled = !app.model;
@@ -228,9 +243,17 @@ function currentText(): { text: string; name: string } {
   return { text: app.moby, name: 'Moby Dick' };
 }
 
+/** The message appears under Start, and the page scrolls to it if it is out of sight. */
 function showError(message: string): void {
   ui.error.textContent = message;
   ui.error.hidden = false;
+  ui.error.scrollIntoView({ block: 'nearest' });
+}
+
+/** "dashed: the cell state c" belongs to the LSTM only: the model's cell, or the chosen one before there is a model. */
+function showCellNote(): void {
+  const cell = app.model?.cell ?? document.querySelector<HTMLInputElement>('input[name="cell"]:checked')?.value;
+  ui.cellNote.hidden = cell !== 'lstm';
 }
 
 function hideError(): void {
@@ -265,15 +288,50 @@ ui.loadFile.addEventListener('change', async () => {
   hideError();
   const bytes = await file.arrayBuffer();
   ui.loadFile.value = ''; // choosing the same file again loads it again
+  loadModel(bytes, file.name);
+});
+
+/** Hands a model file to the worker, with the text its gradient-flow probe reads. */
+function loadModel(bytes: ArrayBuffer, name: string): void {
   let text = '';
   try { text = currentText().text; } catch { /* no text yet: the gradient-flow probe waits */ }
-  send({ type: 'load', bytes, name: file.name, text }, [bytes]);
+  app.loading = true;
+  updateControls();
+  send({ type: 'load', bytes, name, text }, [bytes]);
+}
+
+const pretrainedUrl = new URL(PRETRAINED_FILE, document.baseURI);
+/** A model file, not the page a server sends for any path it lacks. */
+const isModelFile = (r: Response) => r.ok && !(r.headers.get('content-type') ?? '').startsWith('text/html');
+const pretrainedName = PRETRAINED_FILE.slice(PRETRAINED_FILE.lastIndexOf('/') + 1);
+ui.pretrained.addEventListener('click', async () => {
+  hideError();
+  app.loading = true;
+  updateControls();
+  try {
+    const r = await fetch(pretrainedUrl);
+    if (!isModelFile(r)) throw new Error(r.ok ? 'the server sent a page instead' : `HTTP ${r.status}`);
+    loadModel(await r.arrayBuffer(), pretrainedName);
+  } catch (e) {
+    app.loading = false;
+    showError(`Could not read the pretrained model (${(e as Error).message}). Train one with Start, or Load a file.`);
+    updateControls();
+  }
 });
+// the build carries the pretrained model only when the package has it
+fetch(pretrainedUrl, { method: 'HEAD' })
+  .then((r) => { app.pretrained = isModelFile(r); })
+  .catch(() => { app.pretrained = false; })
+  .finally(() => {
+    ui.pretrained.title = app.pretrained ? `Load ${pretrainedName}, an LSTM trained on Moby Dick` : 'This build of the page has no pretrained model';
+    updateControls();
+  });
 
 for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="text"]')) {
   radio.addEventListener('change', () => { ui.ownBox.hidden = !ownTextChosen(); updateControls(); });
 }
 ui.ownText.addEventListener('input', updateControls);
+for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="cell"]')) radio.addEventListener('change', showCellNote);
 ui.textFile.addEventListener('change', async () => {
   const f = ui.textFile.files?.[0];
   if (f) ui.ownText.value = await f.text();
@@ -318,9 +376,9 @@ setInterval(() => { if (insideVisible() && app.running) requestTrace(); }, 4000)
 
 // --- the built-in text, served next to the page ---
 
-fetch(new URL('moby-dick.txt', document.baseURI))
+fetch(new URL(MOBY_FILE, document.baseURI))
   .then((r) => {
-    if (!r.ok) throw new Error(`moby-dick.txt: HTTP ${r.status}`);
+    if (!r.ok) throw new Error(`${MOBY_FILE}: HTTP ${r.status}`);
     return r.text();
   })
   .then((text) => {
@@ -333,4 +391,5 @@ fetch(new URL('moby-dick.txt', document.baseURI))
     ui.mobySize.textContent = '(not available)';
     showError(`Could not read the built-in text: ${e.message}. Choose "Your own text" instead.`);
   });
+showCellNote();
 updateControls();

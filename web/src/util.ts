@@ -34,11 +34,14 @@ export function sci(v: number): string {
   return `${m} × 10${[...String(Number(e))].map((c) => SUPERSCRIPT[c] ?? c).join('')}`;
 }
 
-/** Calls fn at most every `ms`, always with the latest state (a trailing call follows the last request). */
-export function throttle(fn: () => void, ms: number): () => void {
+/**
+ * Calls fn at most every `ms`, always with the latest state (a trailing call follows the last request);
+ * `cancel` drops a call still waiting, for when the state it would show is gone.
+ */
+export function throttle(fn: () => void, ms: number): (() => void) & { cancel(): void } {
   let timer: ReturnType<typeof setTimeout> | null = null;
   let last = 0;
-  return () => {
+  const call = () => {
     if (timer) return;
     timer = setTimeout(() => {
       timer = null;
@@ -46,4 +49,5 @@ export function throttle(fn: () => void, ms: number): () => void {
       fn();
     }, Math.max(0, last + ms - performance.now()));
   };
+  return Object.assign(call, { cancel: () => { if (timer) clearTimeout(timer); timer = null; } });
 }
