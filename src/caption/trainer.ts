@@ -114,6 +114,7 @@ export class CaptionTrainer {
   readonly model: Captioner;
   readonly optimizer: Adam;
   readonly rng: Generator;
+  /** @internal */
   readonly pairs: Pair[];
   epoch = 0;
   step = 0;

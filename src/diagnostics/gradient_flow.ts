@@ -60,7 +60,8 @@ export interface GradientFlow {
   layers: LayerFlow[];
 }
 
-type Final = { h: Tensor; c?: Tensor };
+/** The final state a recurrent model hands to the loss: h, and c for the LSTM. */
+export type FinalState = { h: Tensor; c?: Tensor };
 
 /**
  * Measures how the gradient of a loss flows back through a recurrent model over one batch:
@@ -73,7 +74,7 @@ type Final = { h: Tensor; c?: Tensor };
  * state), which shows the decay with distance undiluted by the loss terms of nearer steps. Dropout is
  * off while it measures, and the parameters' .grad are left as they were.
  */
-export function gradientFlow(model: FlowModel, x: Tensor | OneHot, lossOf: (output: Tensor, final: Final) => Tensor,
+export function gradientFlow(model: FlowModel, x: Tensor | OneHot, lossOf: (output: Tensor, final: FinalState) => Tensor,
   opts: GradientFlowOptions = {}): GradientFlow {
   if (!isGradEnabled()) throw new Error('gradientFlow needs gradients: it cannot run inside noGrad()');
   if (!(model instanceof RNN || model instanceof LSTM || model instanceof GRU || model instanceof LinearRNN)) {

@@ -27,9 +27,9 @@ export type RecurrentState = Tensor | { h: Tensor; c?: Tensor | null };
 export interface RecurrentOutput {
   /** [T, B, dirs·H] (or [B, T, dirs·H] batch-first): the last layer's h_t for every t. */
   output: Tensor;
-  /** [layers·dirs, B, H]: the final hidden state of every layer and direction. */
+  /** `[layers·dirs, B, H]`: the final hidden state of every layer and direction. */
   h: Tensor;
-  /** [layers·dirs, B, H]: the final cell state (LSTM only). */
+  /** `[layers·dirs, B, H]`: the final cell state (LSTM only). */
   c?: Tensor;
 }
 

@@ -50,7 +50,10 @@ export class Tensor {
   readonly shape: Shape;
   requiresGrad: boolean;
   grad: Tensor | null = null;
-  /** The operation that produced this tensor; null for leaves (parameters, inputs). */
+  /**
+   * The operation that produced this tensor; null for leaves (parameters, inputs).
+   * @internal
+   */
   node: Node | null = null;
   /** Keep .grad after backward even though this is not a leaf. */
   retainsGrad = false;

@@ -81,6 +81,7 @@ export class CharLMTrainer {
   readonly model: CharLM;
   readonly optimizer: Optimizer;
   readonly schedule: LrSchedule;
+  /** @internal */
   readonly streams: CharStreams;
   readonly valIds: Int32Array;
   /** The generator behind dropout. */
