@@ -9,6 +9,7 @@ import { jacobianNorms, type JacobianSeries, type VanillaActivation } from './ja
 /** The models the lab can look into: the three recurrent layers and the linear RNN of the known-answer case. */
 export type FlowModel = RNN | LSTM | GRU | LinearRNN;
 
+/** Options of {@link gradientFlow}. */
 export interface GradientFlowOptions {
   /** The initial state (default zeros); the gradient that reaches it is measured either way. */
   state?: Tensor | { h: Tensor; c: Tensor } | null;
@@ -49,6 +50,7 @@ export interface LayerFlow {
   jacobian: JacobianSeries | null;
 }
 
+/** What {@link gradientFlow} measured on one batch: the loss and, per layer and direction, how the gradient fades over the steps. */
 export interface GradientFlow {
   kind: string;
   /** T, B and H of the batch measured. */

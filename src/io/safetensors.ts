@@ -9,6 +9,7 @@ import { Tensor, shapeSize, shapeStr } from '../tensor/index.js';
  * small enough to own. Only this file touches the byte layout; it uses no Node built-in.
  */
 
+/** The contents of a safetensors file: float32 tensors by name and string metadata. */
 export interface SafetensorsFile {
   tensors: Record<string, Tensor>;
   metadata: Record<string, string>;

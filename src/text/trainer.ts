@@ -11,7 +11,9 @@ import { CharStreams, type StreamPosition } from './streams.js';
 import { fingerprint, splitIds } from './corpus.js';
 import { sampleText } from './sample.js';
 
+/** The optimizers a character-model run can use. */
 export type OptimizerName = 'adam' | 'adamw' | 'sgd' | 'rmsprop' | 'adagrad';
+/** The learning-rate schedules a character-model run can use. */
 export type ScheduleName = 'constant' | 'cosine' | 'step';
 
 /** Everything that defines a character-model training run. */
@@ -44,12 +46,14 @@ export interface TrainConfig {
   seed: number;
 }
 
+/** The defaults of a character-model run (those of `rnnkit train`). */
 export const defaultTrainConfig: TrainConfig = {
   cell: 'lstm', nonlinearity: 'tanh', hidden: 256, layers: 1, dropout: 0, seq: 64, batch: 32, optimizer: 'adam', lr: 2e-3, weightDecay: 0,
   schedule: 'cosine', warmup: 0, decayEvery: 1000, decay: 0.5, clip: 5, steps: 1500, valFraction: 0.05, valChars: 65536,
   carry: true, seed: 1,
 };
 
+/** What one training step reports. */
 export interface StepResult {
   step: number;
   loss: number;
@@ -69,6 +73,7 @@ export class DivergedError extends Error {
   }
 }
 
+/** The `format` in a character-model checkpoint's metadata. */
 export const CHECKPOINT_FORMAT = 'rnnkit.char-lm/1';
 
 /**
