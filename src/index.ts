@@ -1,19 +1,79 @@
 /**
- * rnnkit: recurrent neural networks for TypeScript, in Node and the browser.
- * The public face: everything a user imports comes from here. Nothing exported here imports a Node
- * built-in, so the library bundles for the browser; file I/O lives in `rnnkit/node`.
+ * rnnkit: recurrent neural networks (RNN, LSTM, GRU) for TypeScript, in Node and the browser.
+ *
+ * This is the public surface, listed name by name (docs/api.md says why each group is here). The folder
+ * index files gather more than this for the library's own use; what is not listed here is internal and
+ * may change. Nothing exported here imports a Node built-in, so the library bundles for the browser;
+ * file I/O lives in `rnnkit/node`.
+ *
+ * @packageDocumentation
+ * @module rnnkit
  */
 import { registerWasmBackend, useBackend } from './kernels/index.js';
 
-export * from './kernels/index.js';
-export * from './tensor/index.js';
-export * from './nn/index.js';
-export * from './train/index.js';
-export * from './optim/index.js';
-export * from './io/index.js';
-export * from './diagnostics/index.js';
-export * from './text/index.js';
-export * from './caption/index.js';
+// errors
+export { RnnkitError, ConfigError, FormatError, DataError, FileError } from './errors.js';
+
+// backends
+export {
+  kernels, useBackend, setBackend, registerBackend, availableBackends, registerWasmBackend, profiled,
+  type WasmBackendOptions, type ProfiledBackend, type KernelProfile,
+  type Backend, type Activation, type SequenceArgs, type SequenceCell, type StepLayer, type StepLayerWeights,
+} from './kernels/index.js';
+
+// tensors and automatic differentiation
+export {
+  Tensor, noGrad, isGradEnabled, releaseGraph, releaseGrads, Generator, defaultGenerator, manualSeed,
+  add, sub, mul, scale, tanh, sigmoid, relu, sum, mean, matmul, linear, reshape, transpose01, concatLast, stack, select,
+  embedding, crossEntropy, dropout,
+  type Shape, type NestedNumbers, type CrossEntropyOptions,
+} from './tensor/index.js';
+
+// layers
+export {
+  Module, Linear, Embedding, Dropout, Sequential, OneHot, RecurrentBase, RNN, RNNCell, LSTM, LSTMCell, GRU, GRUCell, uniform, normal,
+  type StateDict, type TensorModule, type RecurrentOptions, type RecurrentOutput, type RecurrentState,
+} from './nn/index.js';
+
+// optimizers, schedules and clipping
+export {
+  Optimizer, SGD, Adagrad, RMSprop, Adam, AdamW, StepLR, CosineAnnealingLR, LinearWarmup, applySchedule, clipGradNorm, clipGradValue, type ClipParams,
+  type ParamEntry, type ParamState, type ParamStateEntry, type OptimizerStateDict, type HyperValue, type BaseHyper,
+  type SGDOptions, type SGDHyper, type AdagradOptions, type AdagradHyper, type RMSpropOptions, type RMSpropHyper, type AdamOptions, type AdamHyper,
+  type LrSchedule, type StepLROptions, type CosineAnnealingLROptions, type LinearWarmupOptions,
+} from './optim/index.js';
+
+// truncated backpropagation through time
+export { detachState, chunks, truncatedBPTT, type RecurrentStateLike, type Chunk, type TruncatedOptions } from './train/index.js';
+
+// files as bytes (safetensors, checkpoints); reading and writing them on disk is in rnnkit/node
+export {
+  encodeSafetensors, decodeSafetensors, encodeCheckpoint, decodeCheckpointPart, MODEL_FILE, STATE_FILE,
+  type SafetensorsFile, type Checkpoint, type CheckpointPart,
+} from './io/index.js';
+
+// gradient-flow diagnostics
+export {
+  gradientFlow, GradFlowMonitor, LinearRNN, jacobianNorms, singularValues, spectralRadius, sigmaMax, randomOrthogonal,
+  type GradientFlow, type FinalState, type GradientFlowOptions, type LayerFlow, type FlowModel, type GradFlowSnapshot, type LayerGradFlow,
+  type JacobianSeries, type VanillaActivation,
+} from './diagnostics/index.js';
+
+// character language models
+export {
+  CharVocab, CharLM, generate, stream, sampleText, CharLMTrainer, DivergedError, defaultTrainConfig, CHECKPOINT_FORMAT,
+  traceCharLM, topPredictions, CELL_GATES, charLMFromCheckpoint, charLMCheckpointPart,
+  type CharLMMeta, type CharLMConfig, type CharLMState, type CellType, type GenerateOptions, type SampleOptions,
+  type TrainConfig, type StepResult, type OptimizerName, type ScheduleName, type CharTrace, type LayerTrace,
+} from './text/index.js';
+
+// image captioning
+export {
+  Captioner, WordVocab, tokenize, decodeCaptions, corpusBleu, ciderD, scoreCaptions, evaluateCaptioner,
+  CaptionTrainer, captionerFromCheckpoint, defaultCaptionTrainConfig, CAPTION_CHECKPOINT_FORMAT,
+  type CaptionerConfig, type CaptionCell, type InjectMode, type CaptionState, type DecodeOptions, type BleuResult, type CaptionScores,
+  type CaptionDataset, type CaptionTrainConfig, type CaptionBatch,
+} from './caption/index.js';
 
 // The fastest backend by default: WebAssembly SIMD where the runtime has it, else plain TypeScript.
 registerWasmBackend();

@@ -1,13 +1,14 @@
 /**
  * The Node-only part of rnnkit: files on disk. Import from 'rnnkit/node'; everything else comes from
  * 'rnnkit' and also runs in a browser.
+ *
+ * @packageDocumentation
+ * @module rnnkit/node
  */
 import { loadCheckpoint } from './io/checkpoint_files.js';
 import { charLMFromCheckpoint, type CharLMMeta } from './text/checkpoint.js';
 import type { CharLM } from './text/char_lm.js';
 import type { CharVocab } from './text/vocab.js';
-
-export { writeFileAtomic, writeDirAtomic, pointLinkAtomic } from './io/fs.js';
 export { saveCheckpoint, loadCheckpoint, resolveCheckpoint, checkpointName, LATEST } from './io/checkpoint_files.js';
 
 /**

@@ -28,6 +28,7 @@ export function ngramCounts(tokens: readonly string[], n: number): Map<string, n
   return m;
 }
 
+/** Corpus BLEU-1 … BLEU-maxN of tokenized hypotheses against their reference sets (Papineni et al., with the brevity penalty over the corpus). */
 export function corpusBleu(hypotheses: readonly (readonly string[])[], references: readonly (readonly (readonly string[])[])[], maxN = 4): BleuResult {
   if (hypotheses.length !== references.length) throw new Error(`BLEU: ${hypotheses.length} hypotheses but ${references.length} reference sets`);
   const correct = new Array<number>(maxN).fill(0), guess = new Array<number>(maxN).fill(0);

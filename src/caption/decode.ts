@@ -2,6 +2,7 @@ import { Tensor, noGrad, defaultGenerator, shapeStr, type Generator } from '../t
 import type { Captioner, CaptionState } from './model.js';
 import { START_ID, END_ID, NULL_ID, UNK_ID } from './vocab.js';
 
+/** How {@link decodeCaptions} writes a caption. */
 export interface DecodeOptions {
   /** greedy: the most likely word at each step; sample: draw from the softmax at `temperature`; beam: beam search. */
   method?: 'greedy' | 'sample' | 'beam';

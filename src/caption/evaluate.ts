@@ -5,6 +5,7 @@ import { decodeCaptions, type DecodeOptions } from './decode.js';
 import { corpusBleu } from './bleu.js';
 import { ciderD } from './cider.js';
 
+/** The scores of a set of captions against their references. */
 export interface CaptionScores {
   /** BLEU-1 … BLEU-4, as fractions. */
   bleu: number[];

@@ -4,6 +4,7 @@ import {
 import { Module, RNN, LSTM, Linear, Embedding } from '../nn/index.js';
 import { NULL_ID } from './vocab.js';
 
+/** The recurrent cell of a captioner. */
 export type CaptionCell = 'rnn' | 'lstm';
 /**
  * How the image feature v enters the recurrence:
@@ -13,6 +14,7 @@ export type CaptionCell = 'rnn' | 'lstm';
  */
 export type InjectMode = 'every' | 'init';
 
+/** A captioner's shape: what a checkpoint stores to rebuild it. */
 export interface CaptionerConfig {
   cell: CaptionCell;
   inject: InjectMode;

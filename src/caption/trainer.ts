@@ -7,6 +7,7 @@ import type { CaptionDataset } from './dataset.js';
 import { evaluateCaptioner, featureRows, type CaptionScores } from './evaluate.js';
 import type { DecodeOptions } from './decode.js';
 
+/** The `format` in a captioner checkpoint's metadata. */
 export const CAPTION_CHECKPOINT_FORMAT = 'rnnkit.captioner/1';
 
 /** Everything that defines a captioner training run. */
@@ -43,6 +44,7 @@ export interface CaptionTrainConfig {
   seed: number;
 }
 
+/** The defaults of a captioner run (those of `rnnkit caption train`). */
 export const defaultCaptionTrainConfig: CaptionTrainConfig = {
   cell: 'lstm', inject: 'every', embed: 256, hidden: 512, dropout: 0.3, labelSmoothing: 0.1, minCount: 5, maxLength: 20, batch: 64,
   lr: 2e-3, lrDecay: 0.5, ema: 0, clip: 5, epochs: 4, patience: 2, valBeam: 3, normalize: true, seed: 1,
@@ -114,6 +116,7 @@ export class CaptionTrainer {
   readonly model: Captioner;
   readonly optimizer: Adam;
   readonly rng: Generator;
+  /** @internal */
   readonly pairs: Pair[];
   epoch = 0;
   step = 0;
@@ -135,6 +138,7 @@ export class CaptionTrainer {
     this.average = config.ema > 0 ? this.model.parameters().map((p) => Float32Array.from(p.data)) : null;
   }
 
+  /** The captioner's configuration as this run builds it. */
   modelConfig(): CaptionerConfig {
     const c = this.config;
     return { cell: c.cell, inject: c.inject, vocabSize: this.vocab.size, featureSize: this.data.dim, embedSize: c.embed, hiddenSize: c.hidden, dropout: c.dropout };
@@ -152,6 +156,7 @@ export class CaptionTrainer {
     return this.rng.shuffle(batches);
   }
 
+  /** The training pairs at `indices` as one padded batch. */
   batch(indices: readonly number[]): CaptionBatch {
     const ps = indices.map((i) => this.pairs[i]);
     return { features: featureRows(this.data.features, this.data.dim, ps.map((p) => p.row)), ...padBatch(ps.map((p) => p.ids)) };

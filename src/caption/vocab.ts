@@ -46,6 +46,7 @@ export class WordVocab {
     return this.words.length;
   }
 
+  /** Whether `word` is in the vocabulary. */
   has(word: string): boolean {
     return this.index.has(word);
   }
@@ -66,6 +67,7 @@ export class WordVocab {
     return out;
   }
 
+  /** The words in id order (what a checkpoint stores). */
   toJSON(): string[] {
     return [...this.words];
   }

@@ -9,6 +9,7 @@ import { jacobianNorms, type JacobianSeries, type VanillaActivation } from './ja
 /** The models the lab can look into: the three recurrent layers and the linear RNN of the known-answer case. */
 export type FlowModel = RNN | LSTM | GRU | LinearRNN;
 
+/** Options of {@link gradientFlow}. */
 export interface GradientFlowOptions {
   /** The initial state (default zeros); the gradient that reaches it is measured either way. */
   state?: Tensor | { h: Tensor; c: Tensor } | null;
@@ -49,6 +50,7 @@ export interface LayerFlow {
   jacobian: JacobianSeries | null;
 }
 
+/** What {@link gradientFlow} measured on one batch: the loss and, per layer and direction, how the gradient fades over the steps. */
 export interface GradientFlow {
   kind: string;
   /** T, B and H of the batch measured. */
@@ -60,7 +62,8 @@ export interface GradientFlow {
   layers: LayerFlow[];
 }
 
-type Final = { h: Tensor; c?: Tensor };
+/** The final state a recurrent model hands to the loss: h, and c for the LSTM. */
+export type FinalState = { h: Tensor; c?: Tensor };
 
 /**
  * Measures how the gradient of a loss flows back through a recurrent model over one batch:
@@ -73,7 +76,7 @@ type Final = { h: Tensor; c?: Tensor };
  * state), which shows the decay with distance undiluted by the loss terms of nearer steps. Dropout is
  * off while it measures, and the parameters' .grad are left as they were.
  */
-export function gradientFlow(model: FlowModel, x: Tensor | OneHot, lossOf: (output: Tensor, final: Final) => Tensor,
+export function gradientFlow(model: FlowModel, x: Tensor | OneHot, lossOf: (output: Tensor, final: FinalState) => Tensor,
   opts: GradientFlowOptions = {}): GradientFlow {
   if (!isGradEnabled()) throw new Error('gradientFlow needs gradients: it cannot run inside noGrad()');
   if (!(model instanceof RNN || model instanceof LSTM || model instanceof GRU || model instanceof LinearRNN)) {

@@ -1,8 +1,10 @@
 import { Tensor, shapeStr } from '../tensor/index.js';
 import { topSigma } from './lanczos.js';
 
+/** The nonlinearity of a vanilla (or, with 'identity', linear) recurrence. */
 export type VanillaActivation = 'tanh' | 'relu' | 'identity';
 
+/** The step Jacobian norms of a vanilla recurrence and the bound each obeys. */
 export interface JacobianSeries {
   /** ‖∂h_k/∂h_{k−1}‖₂ for k = 1 … T (processing order), averaged over the sequences measured. */
   norm: number[];

@@ -11,15 +11,19 @@ import { FormatError } from '../errors.js';
  *                      states, and in its metadata the step, random state, data position and history
  * Keeping them apart means a PyTorch user loads model.safetensors straight into a module.
  */
+/** The checkpoint file with the model's weights and description (loads straight into PyTorch). */
 export const MODEL_FILE = 'model.safetensors';
+/** The checkpoint file with what resuming training needs besides the weights. */
 export const STATE_FILE = 'state.safetensors';
 
+/** One checkpoint file: tensors by name and a JSON description. */
 export interface CheckpointPart {
   tensors: Record<string, Tensor>;
   /** Any JSON-serialisable description; stored as one metadata string. */
   meta: Record<string, unknown>;
 }
 
+/** A checkpoint: the model part, and the training state where resuming is possible. */
 export interface Checkpoint {
   model: CheckpointPart;
   state: CheckpointPart | null;
@@ -27,6 +31,7 @@ export interface Checkpoint {
 
 const META_KEY = 'rnnkit';
 
+/** A checkpoint's files as bytes, by file name (MODEL_FILE, and STATE_FILE when there is a state). */
 export function encodeCheckpoint(c: Checkpoint): Record<string, Uint8Array> {
   const files: Record<string, Uint8Array> = { [MODEL_FILE]: encodePart(c.model) };
   if (c.state) files[STATE_FILE] = encodePart(c.state);

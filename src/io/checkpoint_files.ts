@@ -9,8 +9,10 @@ import { FileError, FormatError, RnnkitError } from '../errors.js';
  * Each checkpoint folder appears whole or not at all (written aside, then renamed), and `latest`
  * moves only after its target is complete, so a kill at any moment leaves the last good checkpoint.
  */
+/** The link in a run folder to its newest checkpoint. */
 export const LATEST = 'latest';
 
+/** The folder name of step `step`'s checkpoint in a run folder (`step-000200`). */
 export function checkpointName(step: number): string {
   return `step-${String(step).padStart(6, '0')}`;
 }

@@ -11,6 +11,7 @@ import { parseStrictJson } from './json.js';
  * small enough to own. Only this file touches the byte layout; it uses no Node built-in.
  */
 
+/** The contents of a safetensors file: float32 tensors by name and string metadata. */
 export interface SafetensorsFile {
   tensors: Record<string, Tensor>;
   metadata: Record<string, string>;

@@ -46,6 +46,7 @@ export interface StepLayer {
     logits?: Float32Array): void;
 }
 
+/** The buffers and sizes of one whole-sequence recurrence kernel call (Backend.sequence's argument). */
 export interface SequenceArgs {
   kind: SequenceCell;
   T: number; B: number; H: number;
@@ -55,6 +56,7 @@ export interface SequenceArgs {
   hs: Float32Array; cs: Float32Array | null; ghs: Float32Array | null;
 }
 
+/** The kernels every tensor operation is built on. `js` (plain TypeScript) and `wasm` (WebAssembly SIMD) implement it; registerBackend adds another. */
 export interface Backend {
   readonly name: string;
 

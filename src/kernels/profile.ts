@@ -1,5 +1,6 @@
 import type { Backend } from './backend.js';
 
+/** One kernel's share of a profiled run: how often it was called and its total time in milliseconds. */
 export interface KernelProfile {
   kernel: string;
   calls: number;
@@ -11,8 +12,16 @@ export interface KernelProfile {
  * to see where a training step spends its time (`rnnkit train --profile`). The clock reads cost
  * about 0.1 µs per call, small beside any kernel worth profiling.
  */
-export type ProfiledBackend = Backend & { readonly inner: Backend; report(): KernelProfile[]; reset(): void };
+export type ProfiledBackend = Backend & {
+  /** The backend whose calls are measured. */
+  readonly inner: Backend;
+  /** The kernels called since the start or the last reset, the slowest in total first. */
+  report(): KernelProfile[];
+  /** Starts counting afresh. */
+  reset(): void;
+};
 
+/** Wraps `inner` so that every kernel call is counted and timed; see {@link ProfiledBackend}. */
 export function profiled(inner: Backend): ProfiledBackend {
   const stats = new Map<string, { calls: number; ms: number }>();
   const wrapper: Record<string, unknown> = { name: `${inner.name} (profiled)`, inner };

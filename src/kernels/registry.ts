@@ -9,10 +9,12 @@ import { referenceBackend } from './reference/index.js';
 let active: Backend = referenceBackend;
 const known = new Map<string, () => Promise<Backend>>([['js', async () => referenceBackend]]);
 
+/** The active backend: the kernels every tensor operation runs on at this moment. */
 export function kernels(): Backend {
   return active;
 }
 
+/** Makes `b` the active backend for every later operation (useBackend does this by name). */
 export function setBackend(b: Backend): void {
   active = b;
 }
@@ -23,6 +25,7 @@ export function registerBackend(name: string, factory: () => Promise<Backend>): 
   known.set(name, () => (made ??= factory()));
 }
 
+/** The names useBackend accepts: `js` always, `wasm` once registered. */
 export function availableBackends(): string[] {
   return [...known.keys()];
 }

@@ -8,6 +8,7 @@ export class Dropout extends Module {
     if (!(p >= 0 && p < 1)) throw new Error(`Dropout p must be in [0, 1), got ${p}`);
   }
 
+  /** x with elements zeroed at rate p and the rest scaled by 1 / (1 − p) while training; x itself in eval mode. */
   forward(x: Tensor): Tensor {
     return dropout(x, this.p, this.training, this.generator);
   }

@@ -19,6 +19,7 @@ export class GRU extends RecurrentBase {
     super('gru', opts);
   }
 
+  /** Runs the whole sequence from h0 (default zeros); see {@link RecurrentOutput}. */
   forward(x: Tensor | OneHot, h0?: Tensor | null): RecurrentOutput {
     return this.run(x, h0);
   }
@@ -30,6 +31,7 @@ export class GRUCell extends CellBase {
     super('gru', inputSize, hiddenSize, opts);
   }
 
+  /** One step: the next hidden state [B, H] from input x [B, I] and h (default zeros). */
   forward(x: Tensor, h?: Tensor | null): Tensor {
     return this.step(x, h ?? null, null).h;
   }

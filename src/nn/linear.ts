@@ -27,6 +27,7 @@ export class Linear extends Module {
     return this.paramOrNull('bias');
   }
 
+  /** x Wᵀ + b over the last dimension of x. */
   forward(x: Tensor): Tensor {
     return linear(x, this.weight, this.bias);
   }

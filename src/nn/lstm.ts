@@ -6,7 +6,7 @@ import type { OneHot } from './one_hot.js';
 /**
  * Long short-term memory (torch.nn.LSTM), in the lecture's notation:
  *
- *   [i f g o] = [σ σ tanh σ](W [h_{t-1}; x_t] + b)
+ *   [i f g o] = [σ σ tanh σ] (W [h_{t-1}; x_t] + b)
  *   c_t = f ⊙ c_{t-1} + i ⊙ g
  *   h_t = o ⊙ tanh(c_t)
  *

@@ -34,6 +34,7 @@ export abstract class Module {
     return this.params.get(name) ?? null;
   }
 
+  /** Every parameter with its dotted name (`rnn.weight_ih_l0`), children included. */
   namedParameters(prefix = ''): [string, Tensor][] {
     const out: [string, Tensor][] = [];
     for (const [n, p] of this.params) out.push([prefix + n, p]);
@@ -41,16 +42,19 @@ export abstract class Module {
     return out;
   }
 
+  /** Every parameter, children included (what an optimizer takes). */
   parameters(): Tensor[] {
     return this.namedParameters().map(([, p]) => p);
   }
 
+  /** This module and every descendant, with their dotted names (this one as the prefix). */
   namedModules(prefix = ''): [string, Module][] {
     const out: [string, Module][] = [[prefix.replace(/\.$/, ''), this]];
     for (const [n, m] of this.children) out.push(...m.namedModules(`${prefix}${n}.`));
     return out;
   }
 
+  /** How many numbers the parameters hold in all. */
   numParameters(): number {
     return this.parameters().reduce((s, p) => s + p.size, 0);
   }
@@ -86,10 +90,12 @@ export abstract class Module {
     return this;
   }
 
+  /** Evaluation mode (dropout off), as train(false). */
   eval(): this {
     return this.train(false);
   }
 
+  /** Drops every parameter's gradient. */
   zeroGrad(): void {
     for (const p of this.parameters()) p.grad = null;
   }

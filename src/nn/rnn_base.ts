@@ -7,6 +7,7 @@ import { OneHot } from './one_hot.js';
 import { initDirection, runDirection, type DirectionWeights } from './recurrent_layer.js';
 import { checkSize } from './linear.js';
 
+/** The sizes and options of a recurrent layer, as torch.nn.RNN/LSTM/GRU take them. */
 export interface RecurrentOptions {
   inputSize: number;
   hiddenSize: number;
@@ -24,12 +25,13 @@ export interface RecurrentOptions {
 /** The initial state: h0 [layers·dirs, B, H], plus c0 of the same shape for the LSTM. */
 export type RecurrentState = Tensor | { h: Tensor; c?: Tensor | null };
 
+/** What a recurrent layer returns: the top layer's output at every step and the final states. */
 export interface RecurrentOutput {
   /** [T, B, dirs·H] (or [B, T, dirs·H] batch-first): the last layer's h_t for every t. */
   output: Tensor;
-  /** [layers·dirs, B, H]: the final hidden state of every layer and direction. */
+  /** `[layers·dirs, B, H]`: the final hidden state of every layer and direction. */
   h: Tensor;
-  /** [layers·dirs, B, H]: the final cell state (LSTM only). */
+  /** `[layers·dirs, B, H]`: the final cell state (LSTM only). */
   c?: Tensor;
 }
 

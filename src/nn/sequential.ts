@@ -3,6 +3,7 @@ import { Module } from './module.js';
 
 /** A module with a forward from one tensor to one tensor. */
 export interface TensorModule extends Module {
+  /** The module applied to one tensor. */
   forward(x: Tensor): Tensor;
 }
 
@@ -16,6 +17,7 @@ export class Sequential extends Module {
     layers.forEach((m, i) => this.registerModule(String(i), m));
   }
 
+  /** x through every module in order. */
   forward(x: Tensor): Tensor {
     return this.layers.reduce((h, m) => m.forward(h), x);
   }

@@ -1,6 +1,7 @@
 import { Optimizer, type ParamEntry, type ParamState } from './optimizer.js';
 import { checkKeys, checkNumber, checkObject } from './check.js';
 
+/** Options of {@link Adagrad}, as torch.optim.Adagrad takes them. */
 export interface AdagradOptions {
   lr?: number;
   lrDecay?: number;
@@ -9,6 +10,7 @@ export interface AdagradOptions {
   eps?: number;
 }
 
+/** Adagrad's hyper-parameters with every default filled in. */
 export type AdagradHyper = Required<AdagradOptions>;
 
 const fr = Math.fround;

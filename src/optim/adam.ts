@@ -2,6 +2,7 @@ import { kernels } from '../kernels/registry.js';
 import { Optimizer, type ParamEntry, type ParamState } from './optimizer.js';
 import { checkKeys, checkNumber, checkObject, show } from './check.js';
 
+/** Options of {@link Adam} and {@link AdamW}, as torch.optim.Adam takes them. */
 export interface AdamOptions {
   lr?: number;
   betas?: readonly [number, number];
@@ -9,6 +10,7 @@ export interface AdamOptions {
   weightDecay?: number;
 }
 
+/** Adam's hyper-parameters with every default filled in. */
 export interface AdamHyper {
   lr: number;
   betas: readonly [number, number];

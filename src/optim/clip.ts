@@ -2,9 +2,10 @@ import { Tensor } from '../tensor/index.js';
 import { kernels } from '../kernels/registry.js';
 import { checkNumber, show } from './check.js';
 
-type Params = Tensor | Iterable<Tensor>;
+/** The tensors whose gradients a clip function scales: one tensor or any iterable of them. */
+export type ClipParams = Tensor | Iterable<Tensor>;
 
-function gradsOf(owner: string, params: Params): Float32Array[] {
+function gradsOf(owner: string, params: ClipParams): Float32Array[] {
   const list = params instanceof Tensor ? [params] : params;
   if (list === null || typeof list !== 'object' || typeof (list as Iterable<Tensor>)[Symbol.iterator] !== 'function') {
     throw new Error(`${owner}: params must be a Tensor or a list of Tensors, got ${show(params)}`);
@@ -27,7 +28,7 @@ function gradsOf(owner: string, params: Params): Float32Array[] {
  * returned as it is and the gradients are left untouched, so the caller can decide to skip the step
  * (PyTorch 1.13 would instead multiply them by NaN or 0).
  */
-export function clipGradNorm(params: Params, maxNorm: number, normType = 2): number {
+export function clipGradNorm(params: ClipParams, maxNorm: number, normType = 2): number {
   checkNumber('clipGradNorm', 'maxNorm', maxNorm, { min: 0 });
   if (!(normType === Infinity || (typeof normType === 'number' && Number.isFinite(normType) && normType > 0))) {
     throw new Error(`clipGradNorm: normType must be a positive number or Infinity, got ${show(normType)}`);
@@ -61,7 +62,7 @@ export function clipGradNorm(params: Params, maxNorm: number, normType = 2): num
 }
 
 /** torch.nn.utils.clip_grad_value_: clamps every gradient element into [−clipValue, clipValue]. */
-export function clipGradValue(params: Params, clipValue: number): void {
+export function clipGradValue(params: ClipParams, clipValue: number): void {
   checkNumber('clipGradValue', 'clipValue', clipValue, { min: 0 });
   const lo = Math.fround(-clipValue), hi = Math.fround(clipValue);
   for (const g of gradsOf('clipGradValue', params)) {

@@ -4,4 +4,4 @@ export { Adagrad, type AdagradOptions, type AdagradHyper } from './adagrad.js';
 export { RMSprop, type RMSpropOptions, type RMSpropHyper } from './rmsprop.js';
 export { Adam, AdamW, type AdamOptions, type AdamHyper } from './adam.js';
 export { StepLR, CosineAnnealingLR, LinearWarmup, applySchedule, type LrSchedule, type StepLROptions, type CosineAnnealingLROptions, type LinearWarmupOptions } from './schedule.js';
-export { clipGradNorm, clipGradValue } from './clip.js';
+export { clipGradNorm, clipGradValue, type ClipParams } from './clip.js';

@@ -5,6 +5,7 @@ import { checkNumber, checkObject, show } from './check.js';
 /** A parameter to optimise: a tensor, or a [name, tensor] pair as Module.namedParameters() gives. */
 export type ParamEntry = Tensor | readonly [string, Tensor];
 
+/** One hyper-parameter value (a rate, a flag, a pair of betas). */
 export type HyperValue = number | boolean | readonly number[];
 
 /** The hyper-parameters every optimizer has; subclasses add their own. */
@@ -22,6 +23,7 @@ export interface ParamState {
   buffers: Record<string, Float32Array>;
 }
 
+/** One parameter's saved optimizer state in a state dict. */
 export interface ParamStateEntry {
   /** The name given with the parameter, or null when it was passed as a bare tensor. */
   name: string | null;
@@ -160,6 +162,7 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
     }
   }
 
+  /** The optimizer's state (hyper-parameters, step count, buffers) in PyTorch's layout, for a checkpoint. */
   stateDict(): OptimizerStateDict {
     return {
       optimizer: this.kind,

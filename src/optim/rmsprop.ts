@@ -1,6 +1,7 @@
 import { Optimizer, type ParamEntry, type ParamState } from './optimizer.js';
 import { checkBoolean, checkKeys, checkNumber, checkObject } from './check.js';
 
+/** Options of {@link RMSprop}, as torch.optim.RMSprop takes them. */
 export interface RMSpropOptions {
   lr?: number;
   alpha?: number;
@@ -10,6 +11,7 @@ export interface RMSpropOptions {
   centered?: boolean;
 }
 
+/** RMSprop's hyper-parameters with every default filled in. */
 export type RMSpropHyper = Required<RMSpropOptions>;
 
 const fr = Math.fround;

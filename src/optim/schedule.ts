@@ -8,6 +8,7 @@ import { checkKeys, checkNumber, checkObject } from './check.js';
  * rate of the (k+1)-th optimizer step.
  */
 export interface LrSchedule {
+  /** The learning rate of optimizer step `step` (0-based). */
   lrAt(step: number): number;
 }
 
@@ -15,6 +16,7 @@ function checkStep(owner: string, step: number): void {
   checkNumber(owner, 'step', step, { min: 0, integer: true });
 }
 
+/** Options of {@link StepLR}. */
 export interface StepLROptions {
   baseLr: number;
   stepSize: number;
@@ -35,12 +37,14 @@ export class StepLR implements LrSchedule {
     this.gamma = checkNumber('StepLR', 'gamma', o.gamma ?? 0.1, { min: 0 });
   }
 
+  /** The learning rate of optimizer step `step` (0-based). */
   lrAt(step: number): number {
     checkStep('StepLR', step);
     return this.baseLr * Math.pow(this.gamma, Math.floor(step / this.stepSize));
   }
 }
 
+/** Options of {@link CosineAnnealingLR}. */
 export interface CosineAnnealingLROptions {
   baseLr: number;
   tMax: number;
@@ -66,12 +70,14 @@ export class CosineAnnealingLR implements LrSchedule {
     this.etaMin = checkNumber('CosineAnnealingLR', 'etaMin', o.etaMin ?? 0, { min: 0 });
   }
 
+  /** The learning rate of optimizer step `step` (0-based). */
   lrAt(step: number): number {
     checkStep('CosineAnnealingLR', step);
     return this.etaMin + (this.baseLr - this.etaMin) * (1 + Math.cos(Math.PI * step / this.tMax)) / 2;
   }
 }
 
+/** Options of {@link LinearWarmup}. */
 export interface LinearWarmupOptions {
   warmupSteps: number;
   /** The rate after warm-up when no `then` schedule is given. */
@@ -105,6 +111,7 @@ export class LinearWarmup implements LrSchedule {
     this.target = then ? then.lrAt(0) : checkNumber('LinearWarmup', 'baseLr', o.baseLr, { min: 0 });
   }
 
+  /** The learning rate of optimizer step `step` (0-based). */
   lrAt(step: number): number {
     checkStep('LinearWarmup', step);
     if (step < this.warmupSteps) return this.target * ((step + 1) / this.warmupSteps);

@@ -1,6 +1,7 @@
 import { Optimizer, type ParamEntry, type ParamState } from './optimizer.js';
 import { checkBoolean, checkKeys, checkNumber, checkObject } from './check.js';
 
+/** Options of {@link SGD}, as torch.optim.SGD takes them. */
 export interface SGDOptions {
   lr: number;
   momentum?: number;
@@ -9,6 +10,7 @@ export interface SGDOptions {
   weightDecay?: number;
 }
 
+/** SGD's hyper-parameters with every default filled in. */
 export type SGDHyper = Required<SGDOptions>;
 
 const fr = Math.fround;

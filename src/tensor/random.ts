@@ -24,10 +24,12 @@ export class Generator {
     return this;
   }
 
+  /** The whole state, four unsigned 32-bit integers (a checkpoint stores it). */
   getState(): number[] {
     return Array.from(this.s);
   }
 
+  /** Restores a state from getState, so the sequence continues exactly. */
   setState(state: readonly number[]): this {
     if (state.length !== 4 || state.some((v) => !Number.isInteger(v) || v < 0 || v > 0xffffffff)) {
       throw new Error(`random generator state must be 4 unsigned 32-bit integers, got ${JSON.stringify(state)}`);
@@ -52,6 +54,7 @@ export class Generator {
     return this.nextUint32() / 4294967296;
   }
 
+  /** Uniform in [lo, hi). */
   uniform(lo: number, hi: number): number {
     return lo + (hi - lo) * this.random();
   }

@@ -28,10 +28,12 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Whether operations are recorded on the tape now (false inside noGrad). */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
+/** The sizes of a tensor's dimensions, outermost first (row-major). */
 export type Shape = readonly number[];
 
 export function shapeSize(shape: Shape): number {
@@ -50,7 +52,10 @@ export class Tensor {
   readonly shape: Shape;
   requiresGrad: boolean;
   grad: Tensor | null = null;
-  /** The operation that produced this tensor; null for leaves (parameters, inputs). */
+  /**
+   * The operation that produced this tensor; null for leaves (parameters, inputs).
+   * @internal
+   */
   node: Node | null = null;
   /** Keep .grad after backward even though this is not a leaf. */
   retainsGrad = false;
@@ -77,16 +82,19 @@ export class Tensor {
     return new Tensor(kernels().alloc(shapeSize(shape), true), shape);
   }
 
+  /** A tensor of zeros. */
   static zeros(shape: Shape, requiresGrad = false): Tensor {
     return new Tensor(kernels().alloc(shapeSize(shape)), shape, requiresGrad);
   }
 
+  /** A tensor with every element `value`. */
   static full(shape: Shape, value: number, requiresGrad = false): Tensor {
     const t = Tensor.zeros(shape, requiresGrad);
     t.data.fill(value);
     return t;
   }
 
+  /** A tensor of ones. */
   static ones(shape: Shape, requiresGrad = false): Tensor {
     return Tensor.full(shape, 1, requiresGrad);
   }
@@ -117,6 +125,7 @@ export class Tensor {
     return t;
   }
 
+  /** A tensor of shape [] holding `v`. */
   static scalar(v: number, requiresGrad = false): Tensor {
     return Tensor.from([v], [], requiresGrad);
   }
@@ -129,11 +138,13 @@ export class Tensor {
     return this.shape.length;
   }
 
+  /** The value of a one-element tensor. */
   item(): number {
     if (this.size !== 1) throw new Error(`item() needs a tensor with one element, this one has shape ${shapeStr(this.shape)}`);
     return this.data[0];
   }
 
+  /** The elements as a plain array, row-major. */
   toArray(): number[] {
     return Array.from(this.data);
   }
@@ -143,16 +154,19 @@ export class Tensor {
     return new Tensor(this.data, this.shape);
   }
 
+  /** A copy of the data in a new tensor, off the tape. */
   clone(): Tensor {
     const t = Tensor.zeros(this.shape);
     t.data.set(this.data);
     return t;
   }
 
+  /** Drops the gradient. */
   zeroGrad(): void {
     this.grad = null;
   }
 
+  /** Keeps .grad after backward although this tensor is not a leaf (to inspect an intermediate gradient). */
   retainGrad(): this {
     this.retainsGrad = true;
     return this;
@@ -163,12 +177,14 @@ export class Tensor {
     runBackward(this, grad);
   }
 
+  /** The shape and the first few values, for logs. */
   toString(): string {
     const head = Array.from(this.data.subarray(0, 8), (v) => v.toPrecision(4)).join(', ');
     return `Tensor(${shapeStr(this.shape)}, [${head}${this.size > 8 ? ', …' : ''}])`;
   }
 }
 
+/** A number or nested arrays of numbers, as Tensor.from takes them. */
 export type NestedNumbers = number | NestedNumbers[];
 
 function nestedShape(a: unknown): number[] {

@@ -16,6 +16,7 @@ export interface LayerTrace {
   gates: Float32Array | null;
 }
 
+/** A character model's activations over a text, step by step: what traceCharLM records. */
 export interface CharTrace {
   /** The characters fed, one per step. */
   chars: string[];

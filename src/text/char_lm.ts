@@ -1,8 +1,10 @@
 import { Tensor, reshape, dropout, defaultGenerator, type Generator } from '../tensor/index.js';
 import { Module, RNN, LSTM, GRU, Linear, OneHot } from '../nn/index.js';
 
+/** The recurrent cell of a character model. */
 export type CellType = 'rnn' | 'lstm' | 'gru';
 
+/** A character model's shape: what a checkpoint stores to rebuild it. */
 export interface CharLMConfig {
   cell: CellType;
   vocabSize: number;

@@ -11,6 +11,7 @@ import { CharVocab } from './vocab.js';
  * but holds one is refused at once rather than built.
  */
 
+/** The `format` in a character-model checkpoint's metadata. */
 export const CHECKPOINT_FORMAT = 'rnnkit.char-lm/1';
 
 /** What model.safetensors' rnnkit metadata holds, once checked. */

@@ -3,6 +3,7 @@ export { CharStreams, type StreamPosition, type Chunk as StreamChunk } from './s
 export { CharLM, type CharLMConfig, type CharLMState, type CellType } from './char_lm.js';
 export { sampleText, pick, checkSampleOptions, type SampleOptions } from './sample.js';
 export { CharLMStepper } from './stepper.js';
+export { generate, stream, type GenerateOptions } from './generate.js';
 export { fingerprint, splitIds } from './corpus.js';
 export {
   CharLMTrainer, DivergedError, defaultTrainConfig, checkConfig, CHECKPOINT_FORMAT,

@@ -3,6 +3,7 @@ import type { CharLM } from './char_lm.js';
 import { CharLMStepper } from './stepper.js';
 import { CharVocab, showChars } from './vocab.js';
 
+/** Options of {@link sampleText}. */
 export interface SampleOptions {
   /** Characters to generate. */
   length: number;

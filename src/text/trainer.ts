@@ -14,7 +14,9 @@ import { CHECKPOINT_FORMAT, checkCharLMCheckpoint } from './checkpoint.js';
 import { readTrainState } from './train_state.js';
 import { RnnkitError, FormatError, DataError } from '../errors.js';
 
+/** The optimizers a character-model run can use. */
 export type OptimizerName = 'adam' | 'adamw' | 'sgd' | 'rmsprop' | 'adagrad';
+/** The learning-rate schedules a character-model run can use. */
 export type ScheduleName = 'constant' | 'cosine' | 'step';
 
 /** Everything that defines a character-model training run. */
@@ -47,12 +49,14 @@ export interface TrainConfig {
   seed: number;
 }
 
+/** The defaults of a character-model run (those of `rnnkit train`). */
 export const defaultTrainConfig: TrainConfig = {
   cell: 'lstm', nonlinearity: 'tanh', hidden: 256, layers: 1, dropout: 0, seq: 64, batch: 32, optimizer: 'adam', lr: 2e-3, weightDecay: 0,
   schedule: 'cosine', warmup: 0, decayEvery: 1000, decay: 0.5, clip: 5, steps: 1500, valFraction: 0.05, valChars: 65536,
   carry: true, seed: 1,
 };
 
+/** What one training step reports. */
 export interface StepResult {
   step: number;
   loss: number;
@@ -84,6 +88,7 @@ export class CharLMTrainer {
   readonly model: CharLM;
   readonly optimizer: Optimizer;
   readonly schedule: LrSchedule;
+  /** @internal */
   readonly streams: CharStreams;
   readonly valIds: Int32Array;
   /** The generator behind dropout. */

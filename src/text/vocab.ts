@@ -13,6 +13,7 @@ export class CharVocab {
     if (this.index.size !== chars.length) throw new Error('vocabulary characters must be distinct');
   }
 
+  /** The vocabulary of every distinct character in `text`, sorted. */
   static fromText(text: string): CharVocab {
     return new CharVocab([...new Set(text)].sort());
   }
@@ -21,6 +22,7 @@ export class CharVocab {
     return this.chars.length;
   }
 
+  /** Whether `ch` is in the vocabulary. */
   has(ch: string): boolean {
     return this.index.has(ch);
   }
@@ -30,6 +32,7 @@ export class CharVocab {
     return [...new Set([...text].filter((c) => !this.index.has(c)))];
   }
 
+  /** The ids of `text`'s characters; throws on a character the vocabulary lacks (check with unknown first). */
   encode(text: string): Int32Array {
     const cps = [...text];
     const out = new Int32Array(cps.length);
@@ -41,12 +44,14 @@ export class CharVocab {
     return out;
   }
 
+  /** The text of `ids`. */
   decode(ids: ArrayLike<number>): string {
     let s = '';
     for (let i = 0; i < ids.length; i++) s += this.chars[ids[i]];
     return s;
   }
 
+  /** The characters in id order (what a checkpoint stores; `new CharVocab(chars)` reads it back). */
   toJSON(): string[] {
     return [...this.chars];
   }

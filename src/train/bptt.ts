@@ -11,6 +11,7 @@ import { detachState, type RecurrentStateLike } from './state.js';
  * so dependencies longer than k steps are learned only through what the forward state happens to keep.
  */
 
+/** One chunk of a sequence for truncated BPTT: time steps [start, end). */
 export interface Chunk {
   index: number;
   /** First time step of the chunk (inclusive). */
@@ -28,6 +29,7 @@ export function chunks(T: number, k: number): Chunk[] {
   return out;
 }
 
+/** What {@link truncatedBPTT} runs: the sequence length, the chunk length and the forward and update of one chunk. */
 export interface TruncatedOptions<S extends RecurrentStateLike> {
   /** Total time steps of the sequence. */
   length: number;

@@ -17,14 +17,17 @@ function addScaled(a: Tensor, b: Tensor, alpha: number, op: string): Tensor {
   return out;
 }
 
+/** a + b, elementwise (equal shapes). */
 export function add(a: Tensor, b: Tensor): Tensor {
   return addScaled(a, b, 1, 'add');
 }
 
+/** a − b, elementwise (equal shapes). */
 export function sub(a: Tensor, b: Tensor): Tensor {
   return addScaled(a, b, -1, 'sub');
 }
 
+/** a ⊙ b, elementwise (equal shapes). */
 export function mul(a: Tensor, b: Tensor): Tensor {
   assertSameShape(a, b, 'mul');
   const out = Tensor.zeros(a.shape);
@@ -60,6 +63,9 @@ function activation(a: Tensor, kind: Activation): Tensor {
   return out;
 }
 
+/** tanh, elementwise. */
 export const tanh = (a: Tensor): Tensor => activation(a, 'tanh');
+/** The logistic sigmoid σ(x) = 1 / (1 + e^−x), elementwise. */
 export const sigmoid = (a: Tensor): Tensor => activation(a, 'sigmoid');
+/** max(0, x), elementwise. */
 export const relu = (a: Tensor): Tensor => activation(a, 'relu');

@@ -2,6 +2,7 @@ import { kernels } from '../../kernels/registry.js';
 import { Tensor, record, gradSink, shapeStr } from '../tensor.js';
 import { toIds } from './check.js';
 
+/** Options of {@link crossEntropy}, as those of torch.nn.functional.cross_entropy. */
 export interface CrossEntropyOptions {
   /** Targets equal to this are skipped, and the mean is over the rest (padding in captions). */
   ignoreIndex?: number;
