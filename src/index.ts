@@ -3,7 +3,8 @@
  * The public face: everything a user imports comes from here. Nothing exported here imports a Node
  * built-in, so the library bundles for the browser; file I/O lives in `rnnkit/node`.
  */
-import { registerWasmBackend, useBackend } from './kernels/index.js';
+import { registerWasmBackend, wasmBackendNow } from './kernels/wasm/index.js';
+import { setDefaultBackend } from './kernels/registry.js';
 
 export * from './kernels/index.js';
 export * from './tensor/index.js';
@@ -15,10 +16,8 @@ export * from './diagnostics/index.js';
 export * from './text/index.js';
 export * from './caption/index.js';
 
-// The fastest backend by default: WebAssembly SIMD where the runtime has it, else plain TypeScript.
+// The fastest backend by default: WebAssembly SIMD where the runtime has it, else plain TypeScript. It is
+// made at the first operation of a program that chose none (`useBackend`, `setBackend`), so importing
+// rnnkit needs no top-level await.
 registerWasmBackend();
-try {
-  await useBackend('wasm');
-} catch {
-  // no WebAssembly SIMD here: the reference backend stays active
-}
+setDefaultBackend(wasmBackendNow);
