@@ -4,3 +4,4 @@
  */
 export { writeFileAtomic, writeDirAtomic, pointLinkAtomic } from './io/fs.js';
 export { saveCheckpoint, loadCheckpoint, resolveCheckpoint, checkpointName, LATEST } from './io/checkpoint_files.js';
+export { pretrainedModelPath, PRETRAINED_MODEL } from './io/pretrained.js';
