@@ -9,7 +9,8 @@
  * @packageDocumentation
  * @module rnnkit
  */
-import { registerWasmBackend, useBackend } from './kernels/index.js';
+import { registerWasmBackend, wasmBackendNow } from './kernels/wasm/index.js';
+import { setDefaultBackend } from './kernels/registry.js';
 
 // errors
 export { RnnkitError, ConfigError, FormatError, DataError, FileError } from './errors.js';
@@ -75,10 +76,8 @@ export {
   type CaptionDataset, type CaptionTrainConfig, type CaptionBatch,
 } from './caption/index.js';
 
-// The fastest backend by default: WebAssembly SIMD where the runtime has it, else plain TypeScript.
+// The fastest backend by default: WebAssembly SIMD where the runtime has it, else plain TypeScript. It is
+// made at the first operation of a program that chose none (`useBackend`, `setBackend`), so importing
+// rnnkit needs no top-level await.
 registerWasmBackend();
-try {
-  await useBackend('wasm');
-} catch {
-  // no WebAssembly SIMD here: the reference backend stays active
-}
+setDefaultBackend(wasmBackendNow);

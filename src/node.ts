@@ -20,3 +20,4 @@ export async function loadCharLM(path: string): Promise<{ model: CharLM; vocab: 
   const ckpt = await loadCheckpoint(path);
   return charLMFromCheckpoint(ckpt.model, ckpt.dir);
 }
+export { pretrainedModelPath, PRETRAINED_MODEL } from './io/pretrained.js';

@@ -2,6 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { int, oneOf } from './options.js';
 import { BACKEND_CHOICES, type BackendChoice } from './backend.js';
 import { UsageError } from './errors.js';
+import { needPackages } from './optional.js';
 
 export interface GradflowFlags {
   out: string; quick?: boolean; checkpoint?: string; data?: string; seq: number; batch: number;
@@ -38,6 +39,8 @@ export function addGradflowCommand(program: Command): void {
     .option('--no-png', 'write the charts as SVG only')
     .action(async (f: GradflowFlags) => {
       checkRanges(f);
+      // the charts' packages are optional: missing ones are named before minutes of experiments, not after
+      needPackages('rnnkit gradflow', ['vega', 'vega-lite']);
       // the lab's code (and its linear algebra and charts) loads only when the command runs
       const { runGradflow } = await import('./gradflow_run.js');
       await runGradflow(f);

@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { SigmaSweep, CellComparison, ClippingExperiment, GradientFlow } from '../diagnostics/index.js';
+import { importOptional } from './optional.js';
 
 /*
  * The lab's charts as Vega-Lite specifications. Vega renders them to SVG without a browser; every
@@ -294,7 +295,7 @@ export function checkpointCharts(f: GradientFlow, label: string): ChartSpec[] {
 
 /** Renders a chart to SVG with Vega, headless. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
+  const [vega, vl] = await importOptional('the gradflow charts', ['vega', 'vega-lite'], () => Promise.all([import('vega'), import('vega-lite')]));
   const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

@@ -10,6 +10,7 @@ import { selectBackend } from './backend.js';
 import { probeCheckpoint } from './gradflow_checkpoint.js';
 import { renderReport, LEARNED, type GradflowResults, type RenderedChart } from './gradflow_report.js';
 import type { GradflowFlags } from './gradflow.js';
+import { installed } from './optional.js';
 
 /**
  * The experiments' settings, chosen from measurements (the report states them). The full run takes
@@ -100,7 +101,9 @@ export async function runGradflow(f: GradflowFlags): Promise<void> {
     }
     rendered.push({ name: c.name, title: c.title, svg });
   }
-  if (f.png && pngs === 0) log('note: the PNG renderer (@resvg/resvg-js) is not available on this platform; the charts are SVG only');
+  if (f.png && pngs === 0) {
+    log(`note: the PNG renderer (@resvg/resvg-js) ${installed('@resvg/resvg-js') ? 'is not available on this platform' : 'is not installed (npm install @resvg/resvg-js)'}; the charts are SVG only`);
+  }
   results.seconds = (performance.now() - t0) / 1000;
   await fsp.writeFile(path.join(f.out, 'gradflow.json'), JSON.stringify(results, null, 1));
   await fsp.writeFile(path.join(f.out, 'report.html'), renderReport(results, rendered));

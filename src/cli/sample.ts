@@ -1,21 +1,24 @@
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import { sampleText, charLMFromCheckpoint } from '../text/index.js';
 import { Generator } from '../tensor/index.js';
-import { loadCheckpoint } from '../io/checkpoint_files.js';
+import { loadCheckpoint, LATEST } from '../io/checkpoint_files.js';
+import { exists } from '../io/fs.js';
+import { pretrainedModelPath } from '../io/pretrained.js';
 import { int, num } from './options.js';
 import { selectBackend, BACKEND_CHOICES, type BackendChoice } from './backend.js';
 import { oneOf } from './options.js';
 import { UsageError } from './errors.js';
 
 interface SampleFlags {
-  checkpoint: string; length: number; temperature: number; topK?: number; topP?: number; greedy?: boolean; prime: string;
+  checkpoint?: string; length: number; temperature: number; topK?: number; topP?: number; greedy?: boolean; prime: string;
   seed?: number; backend: BackendChoice;
 }
 
 export function addSampleCommand(program: Command): void {
   program.command('sample')
     .description('generate text from a trained character model, streaming it as it is written')
-    .option('--checkpoint <path>', 'run folder, its latest, a checkpoint folder or its model.safetensors', 'runs/latest')
+    .option('--checkpoint <path>', 'run folder, its latest, a checkpoint folder or its model.safetensors (default: runs/latest, else the pretrained Moby Dick model that ships with rnnkit)')
     .option('--length <n>', 'characters to generate', int(1), 500)
     .option('--temperature <t>', 'below 1: safer; above 1: wilder', num(0, 100, false), 0.8)
     .option('--top-k <k>', 'sample only among the k most likely characters', int(1))
@@ -29,7 +32,7 @@ export function addSampleCommand(program: Command): void {
 
 async function sample(f: SampleFlags): Promise<void> {
   await selectBackend(f.backend);
-  const ckpt = await loadCheckpoint(f.checkpoint);
+  const ckpt = await loadCheckpoint(f.checkpoint ?? (await defaultCheckpoint()));
   const { model, vocab } = charLMFromCheckpoint(ckpt.model, ckpt.dir);
   const generator = new Generator(f.seed ?? Math.floor(Math.random() * 2 ** 32));
   process.stdout.write(f.prime);
@@ -38,4 +41,13 @@ async function sample(f: SampleFlags): Promise<void> {
     onChar: (ch) => process.stdout.write(ch),
   });
   process.stdout.write('\n');
+}
+
+/** runs/latest, where `rnnkit train` left a run; else the pretrained model, saying so on stderr. */
+async function defaultCheckpoint(): Promise<string> {
+  const latest = path.join('runs', LATEST);
+  if (await exists(latest)) return latest;
+  const p = pretrainedModelPath();
+  process.stderr.write(`rnnkit: no --checkpoint and no ${latest}: sampling from the pretrained Moby Dick model (${p})\n`);
+  return p;
 }

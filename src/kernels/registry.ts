@@ -6,12 +6,21 @@ import { referenceBackend } from './reference/index.js';
  * switching backends takes effect for every later operation. Buffers made by one backend's `alloc`
  * stay valid after a switch; a backend must accept plain Float32Arrays from any other.
  */
-let active: Backend = referenceBackend;
+let active: Backend | null = null;
 const known = new Map<string, () => Promise<Backend>>([['js', async () => referenceBackend]]);
+let pickDefault: () => Backend = () => referenceBackend;
 
-/** The active backend: the kernels every tensor operation runs on at this moment. */
+/** The active backend; the first call with none chosen makes the default one (see setDefaultBackend). */
 export function kernels(): Backend {
-  return active;
+  return active ?? (active = pickDefault());
+}
+
+/**
+ * How the backend is chosen for a program that chose none (by `setBackend`/`useBackend`) before its first
+ * operation: `pick` runs once, synchronously, at that operation. The reference backend unless set.
+ */
+export function setDefaultBackend(pick: () => Backend): void {
+  pickDefault = pick;
 }
 
 /** Makes `b` the active backend for every later operation (useBackend does this by name). */

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { writeFileAtomic } from '../../io/fs.js';
 import { int } from '../options.js';
 import { UsageError } from '../errors.js';
+import { importOptional } from '../optional.js';
 import type { FeatureExtractor } from './cnn.js';
 import { IMAGENET_PREPROCESS, type Preprocess } from './preprocess.js';
 import { progress } from './progress.js';
@@ -44,11 +45,7 @@ export function preprocessOf(f: PreprocessFlags): Partial<Preprocess> {
  * would otherwise pay at start-up.
  */
 async function cnnModule(): Promise<typeof import('./cnn.js')> {
-  try {
-    return await import('./cnn.js');
-  } catch (e) {
-    throw new UsageError(`the image libraries (onnxruntime-node, sharp, onnx-proto) could not be loaded: ${String((e as Error)?.message ?? e).split('\n')[0]}`);
-  }
+  return importOptional('reading images with a CNN', ['onnxruntime-node', 'sharp', 'onnx-proto'], () => import('./cnn.js'));
 }
 
 /** Loads the classifier and cuts it; says which node was cut. */

@@ -1,7 +1,7 @@
 import type { Activation, Backend, SequenceArgs, StepLayer, StepLayerWeights } from '../backend.js';
 import { referenceBackend } from '../reference/index.js';
 import { WasmHeap, type HeapView, type HeapOptions } from './memory.js';
-import { instantiateKernels, type KernelExports } from './module.js';
+import { instantiateKernels, instantiateKernelsNow, type KernelExports } from './module.js';
 import { ThreadPool, CONTROL_BYTES, hostCores } from './threads.js';
 import { Balance, weightedBlocks } from './balance.js';
 import { stepLayout, packPanels, permuteRows, PANEL } from './step.js';
@@ -176,6 +176,27 @@ function checkTargets(targets: Int32Array, n: number, c: number, ignoreIndex: nu
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
   const { memory, shared, maxBytes } = WasmHeap.createMemory(options);
   const { module, exports: X } = await instantiateKernels(memory, shared);
+  const { backend, helpersStarted } = assemble(options, memory, shared, maxBytes, module, X);
+  // a helper that cannot start: the backend runs on one thread
+  if (!(await helpersStarted)) backend.stopThreads();
+  return backend;
+}
+
+/**
+ * createWasmBackend without waiting, for the first operation of a program that chose no backend: the
+ * kernels compile synchronously and the helper threads start in the background (until one is up, the
+ * calling thread runs its parts), so the numbers are those of createWasmBackend with the same options.
+ */
+export function createWasmBackendNow(options: WasmBackendOptions = {}): WasmBackend {
+  const { memory, shared, maxBytes } = WasmHeap.createMemory(options);
+  const { module, exports: X } = instantiateKernelsNow(memory, shared);
+  const { backend, helpersStarted } = assemble(options, memory, shared, maxBytes, module, X);
+  void helpersStarted.then((ok) => { if (!ok) backend.stopThreads(); });
+  return backend;
+}
+
+function assemble(options: WasmBackendOptions, memory: WebAssembly.Memory, shared: boolean, maxBytes: number,
+  module: WebAssembly.Module, X: KernelExports): { backend: WasmBackend; helpersStarted: Promise<boolean> } {
   const heap = new WasmHeap(X.heapBase(), memory, shared, maxBytes, X.zero, options.softLimitMiB);
   const work = heap.scratch(X.gemmWorkspaceBytes());
   const arena = heap.scratch(ARENA);
@@ -183,6 +204,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
 
   const wanted = Math.max(1, Math.floor(options.threads ?? defaultThreads()));
   let pool: ThreadPool | null = null;
+  let helpersStarted = Promise.resolve(true);
   // per thread: its gemm workspace (the calling thread's is `work`) and the [B, H] spare of a GRU backward
   const works = [work];
   if (shared && wanted > 1) {
@@ -194,7 +216,11 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       works.push(wk);
       controls.push(ctl);
     }
-    if (controls.length > 0) pool = await ThreadPool.start(controls.length + 1, module, memory, controls, THREAD_FNS);
+    const started = controls.length > 0 ? ThreadPool.startNow(controls.length + 1, module, memory, controls, THREAD_FNS) : null;
+    if (started) {
+      pool = started.pool;
+      helpersStarted = started.started;
+    }
   }
   const threads = () => (pool ? pool.size : 1);
   const balance = new Balance(threads());
@@ -677,5 +703,5 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       }, () => ref.adamStep(param, grad, m, v, opt));
     },
   };
-  return backend;
+  return { backend, helpersStarted };
 }

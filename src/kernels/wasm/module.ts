@@ -98,11 +98,24 @@ function skipLimits(bytes: Uint8Array, p: number): number {
   return p;
 }
 
+function kernelBytes(shared: boolean): Uint8Array<ArrayBuffer> {
+  const bytes = decodeBase64(kernelsWasmBase64);
+  return shared ? bytes : withUnsharedMemoryImport(bytes);
+}
+
 /** Compiles the kernels and instantiates them on `memory`; the module is kept for helper threads. */
 export async function instantiateKernels(memory: WebAssembly.Memory, shared: boolean): Promise<{ module: WebAssembly.Module; exports: KernelExports }> {
-  let bytes = decodeBase64(kernelsWasmBase64);
-  if (!shared) bytes = withUnsharedMemoryImport(bytes);
-  const module = await WebAssembly.compile(bytes);
+  const module = await WebAssembly.compile(kernelBytes(shared));
   const instance = await WebAssembly.instantiate(module, { env: { memory, log: Math.log } });
+  return { module, exports: instance.exports as unknown as KernelExports };
+}
+
+/**
+ * The same, synchronously, for a caller that cannot wait: the module is small enough for the synchronous
+ * compile that hosts allow (a browser's main thread refuses it only for much larger modules).
+ */
+export function instantiateKernelsNow(memory: WebAssembly.Memory, shared: boolean): { module: WebAssembly.Module; exports: KernelExports } {
+  const module = new WebAssembly.Module(kernelBytes(shared));
+  const instance = new WebAssembly.Instance(module, { env: { memory, log: Math.log } });
   return { module, exports: instance.exports as unknown as KernelExports };
 }

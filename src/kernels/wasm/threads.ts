@@ -241,6 +241,34 @@ export class ThreadPool {
   }
 
   /**
+   * As start, without waiting for the helpers: the pool works at once, since the calling thread runs every
+   * part that no helper has taken (see run), and a helper joins in as soon as it is up. `started` says
+   * whether all of them came up (false: one failed to start; stop the pool). Null where the host has no workers.
+   */
+  static startNow(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, controls: number[],
+    names: readonly string[]): { pool: ThreadPool; started: Promise<boolean> } | null {
+    const bad = controls.find((c) => c % 8 !== 0);
+    if (bad !== undefined) throw new Error(`thread pool: control block at ${bad}, not 8-byte aligned`);
+    const helpers: Helper[] = [];
+    const ready: Array<Promise<boolean>> = [];
+    for (let index = 0; index < threads - 1; index++) {
+      let worker: HostWorker | null;
+      try {
+        worker = startHostWorker();
+      } catch {
+        worker = null;
+      }
+      if (!worker) break;
+      const w = worker;
+      ready.push(new Promise<boolean>((resolve) => w.onFirstMessage(() => resolve(true), () => resolve(false))));
+      w.post({ module, memory, controls, index, names: [...names], spinMs: SPIN_MS });
+      helpers.push(new Helper(memory, controls[index], w));
+    }
+    if (!helpers.length) return null;
+    return { pool: new ThreadPool(helpers, names), started: Promise.all(ready).then((ok) => ok.every(Boolean)) };
+  }
+
+  /**
    * Runs parts[0] on this thread and parts[1…] on helpers, and returns when all are done. Each part
    * is [function index in `names`, arguments]; parts.length ≤ size.
    */

@@ -1,0 +1,2 @@
+'use strict';
+module.exports = require('./load.cjs')('../dist/node.js', 'rnnkit/node');
