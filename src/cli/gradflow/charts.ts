@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { SigmaSweep, CellComparison, ClippingExperiment, GradientFlow } from '../diagnostics/index.js';
+import type { SigmaSweep, CellComparison, ClippingExperiment, GradientFlow } from '../../diagnostics/index.js';
 
 /*
  * The lab's charts as Vega-Lite specifications. Vega renders them to SVG without a browser; every

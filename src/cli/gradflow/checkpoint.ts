@@ -1,15 +1,15 @@
-import { reshape, crossEntropy } from '../tensor/index.js';
-import { OneHot } from '../nn/index.js';
-import { CharLM, CharVocab, CHECKPOINT_FORMAT, showChars, type CharLMConfig } from '../text/index.js';
-import { gradientFlow, type GradientFlow } from '../diagnostics/index.js';
-import { loadCheckpoint } from '../io/checkpoint_files.js';
-import { readCorpus, DEFAULT_CORPUS } from './corpus_files.js';
-import { UsageError } from './errors.js';
+import { reshape, crossEntropy } from '../../tensor/index.js';
+import { OneHot } from '../../nn/index.js';
+import { CharLM, CharVocab, CHECKPOINT_FORMAT, showChars, type CharLMConfig } from '../../text/index.js';
+import { gradientFlow, probeBatch, UnknownCharsError, type GradientFlow, type ProbeBatch } from '../../diagnostics/index.js';
+import { loadCheckpoint } from '../../io/checkpoint_files.js';
+import { readCorpus, DEFAULT_CORPUS } from '../corpus_files.js';
+import { UsageError } from '../errors.js';
 
 /**
- * The lab's probes on a character model from `rnnkit train`: a batch of sequences from the end of its
- * text (the part held out for validation), the loss it was trained on (cross-entropy of the next
- * character at every step), and gradientFlow over its recurrent layers.
+ * The lab's probes on a character model from `rnnkit train`: a probe batch from the end of its text
+ * (the part held out for validation), the loss it was trained on (cross-entropy of the next character
+ * at every step), and gradientFlow over its recurrent layers.
  */
 export async function probeCheckpoint(p: string, data: string | undefined, seq: number, batch: number):
   Promise<{ path: string; label: string; text: string; flow: GradientFlow }> {
@@ -36,33 +36,17 @@ export async function probeCheckpoint(p: string, data: string | undefined, seq: 
     }
   }
   const corpus = await readCorpus(corpusName);
-  const chars = [...corpus.text];
-  const need = seq + 1;
-  if (chars.length < need * batch) throw new UsageError(`the text ${corpus.name} has ${chars.length} characters, fewer than --batch ${batch} sequences of --seq ${seq} + 1`);
-  // windows from the last 5% of the text (at least the room the batch needs), where training held out its validation part
-  const tail = Math.max(need * batch, Math.floor(chars.length * 0.05));
-  const start = chars.length - tail;
-  const stride = Math.max(need, Math.floor(tail / batch));
-  const windows: string[] = [];
-  const unknown = new Set<string>();
-  for (let s = start; s + need <= chars.length && windows.length < batch; s += stride) {
-    const w = chars.slice(s, s + need).join('');
-    const bad = vocab.unknown(w);
-    if (bad.length) bad.forEach((c) => unknown.add(c));
-    else windows.push(w);
-  }
-  if (windows.length < batch) {
-    throw new UsageError(`the text ${corpus.name} has characters the model never saw (${showChars([...unknown].slice(0, 10))}${unknown.size > 10 ? ', …' : ''}): ` +
+  const length = [...corpus.text].length;
+  if (length < (seq + 1) * batch) throw new UsageError(`the text ${corpus.name} has ${length} characters, fewer than --batch ${batch} sequences of --seq ${seq} + 1`);
+  let probe: ProbeBatch;
+  try {
+    probe = probeBatch(corpus.text, vocab, seq, batch, `the text ${corpus.name}`);
+  } catch (e) {
+    if (!(e instanceof UnknownCharsError)) throw e;
+    throw new UsageError(`the text ${corpus.name} has characters the model never saw (${showChars(e.chars.slice(0, 10))}${e.chars.length > 10 ? ', …' : ''}): ` +
       'pass --data with the text it was trained on');
   }
-  const inputs = new Int32Array(seq * batch), targets = new Int32Array(seq * batch);
-  windows.forEach((w, b) => {
-    const ids = vocab.encode(w);
-    for (let t = 0; t < seq; t++) {
-      inputs[t * batch + b] = ids[t];
-      targets[t * batch + b] = ids[t + 1];
-    }
-  });
+  const { inputs, targets } = probe;
   const H = config.hiddenSize;
   const flow = gradientFlow(model.rnn, new OneHot(inputs, [seq, batch], vocab.size), (out) => crossEntropy(model.head.forward(reshape(out, [-1, H])), targets));
   const cell = config.cell === 'rnn' ? `RNN (${config.nonlinearity ?? 'tanh'})` : config.cell.toUpperCase();

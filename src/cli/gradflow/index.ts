@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { int, oneOf } from './options.js';
-import { BACKEND_CHOICES, type BackendChoice } from './backend.js';
-import { UsageError } from './errors.js';
+import { int, oneOf } from '../options.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../backend.js';
+import { UsageError } from '../errors.js';
 
 export interface GradflowFlags {
   out: string; quick?: boolean; checkpoint?: string; data?: string; seq: number; batch: number;
@@ -39,7 +39,7 @@ export function addGradflowCommand(program: Command): void {
     .action(async (f: GradflowFlags) => {
       checkRanges(f);
       // the lab's code (and its linear algebra and charts) loads only when the command runs
-      const { runGradflow } = await import('./gradflow_run.js');
+      const { runGradflow } = await import('./run.js');
       await runGradflow(f);
     });
 }

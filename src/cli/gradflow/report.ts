@@ -1,4 +1,4 @@
-import type { SigmaSweep, CellComparison, ClippingExperiment, GradientFlow } from '../diagnostics/index.js';
+import type { SigmaSweep, CellComparison, ClippingExperiment, GradientFlow } from '../../diagnostics/index.js';
 
 /** Everything the report shows; gradflow.json holds the same object. */
 export interface GradflowResults {

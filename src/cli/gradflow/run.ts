@@ -3,13 +3,13 @@ import * as path from 'node:path';
 import { availableParallelism } from 'node:os';
 import {
   cellSettings, cellReport, DEFAULT_CELLS,
-  type SigmaSweep, type SigmaSweepOptions, type CellComparison, type CellComparisonOptions, type RecallRun, type ClippingExperiment, type ClippingOptions,
-} from '../diagnostics/index.js';
-import { runJobs, type Job } from './gradflow_jobs.js';
-import { selectBackend } from './backend.js';
-import { probeCheckpoint } from './gradflow_checkpoint.js';
-import { renderReport, LEARNED, type GradflowResults, type RenderedChart } from './gradflow_report.js';
-import type { GradflowFlags } from './gradflow.js';
+  type SigmaSweep, type SigmaSweepOptions, type CellComparison, type CellComparisonOptions, type RecallRun, type ClippingExperiment, type ClippingOptions, type LabJob,
+} from '../../diagnostics/index.js';
+import { runJobs } from './jobs.js';
+import { selectBackend } from '../backend.js';
+import { probeCheckpoint } from './checkpoint.js';
+import { renderReport, LEARNED, type GradflowResults, type RenderedChart } from './report.js';
+import type { GradflowFlags } from './index.js';
 
 /**
  * The experiments' settings, chosen from measurements (the report states them). The full run takes
@@ -45,9 +45,9 @@ export async function runGradflow(f: GradflowFlags): Promise<void> {
   const t = performance.now();
   const cellSet = cellSettings(s.cells);
   const D = cellSet.delays.length;
-  const jobs: Job[] = [
+  const jobs: LabJob[] = [
     { kind: 'sweep', options: s.sweep },
-    ...cellSet.cells.flatMap((spec) => cellSet.delays.map((delay): Job => ({ kind: 'recall', spec, delay, settings: cellSet }))),
+    ...cellSet.cells.flatMap((spec) => cellSet.delays.map((delay): LabJob => ({ kind: 'recall', spec, delay, settings: cellSet }))),
     { kind: 'clipping', options: s.clipping },
   ];
   const workers = f.workers ?? Math.min(availableParallelism(), 8);
@@ -78,7 +78,7 @@ export async function runGradflow(f: GradflowFlags): Promise<void> {
     checkpoint: checkpoint ? { path: checkpoint.path, label: checkpoint.label, text: checkpoint.text, flow: checkpoint.flow } : null,
   };
   const tc = performance.now();
-  const charts = await import('./gradflow_charts.js');
+  const charts = await import('./charts.js');
   const specs = [
     charts.sigmaSweepChart(sweep), charts.cellGradientChart(cells), charts.cellAccuracyChart(cells), charts.gateChart(cells),
     charts.rnnJacobianChart(cells), charts.clippingChart(clipping), ...(checkpoint ? charts.checkpointCharts(checkpoint.flow, checkpoint.label) : []),
