@@ -3,4 +3,4 @@
  * 'rnnkit' and also runs in a browser.
  */
 export { writeFileAtomic, writeDirAtomic, pointLinkAtomic } from './io/fs.js';
-export { saveCheckpoint, loadCheckpoint, resolveCheckpoint, checkpointName, LATEST } from './io/checkpoint_files.js';
+export { saveCheckpoint, loadCheckpoint, resolveCheckpoint, checkpointName, epochCheckpointName, LATEST } from './io/checkpoint_files.js';

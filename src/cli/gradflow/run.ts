@@ -7,6 +7,7 @@ import {
 } from '../../diagnostics/index.js';
 import { runJobs } from './jobs.js';
 import { selectBackend } from '../backend.js';
+import { writingTo } from '../output_paths.js';
 import { probeCheckpoint } from './checkpoint.js';
 import { renderReport, LEARNED, type GradflowResults, type RenderedChart } from './report.js';
 import type { GradflowFlags } from './index.js';
@@ -84,26 +85,29 @@ export async function runGradflow(f: GradflowFlags): Promise<void> {
     charts.rnnJacobianChart(cells), charts.clippingChart(clipping), ...(checkpoint ? charts.checkpointCharts(checkpoint.flow, checkpoint.label) : []),
   ].filter((c) => c !== null);
   const chartDir = path.join(f.out, 'charts');
-  await fsp.mkdir(chartDir, { recursive: true });
   const rendered: RenderedChart[] = [];
   let pngs = 0;
-  for (const c of specs) {
-    const svg = await charts.renderSvg(c.spec);
-    await fsp.writeFile(path.join(chartDir, `${c.name}.svg`), svg);
-    await fsp.writeFile(path.join(chartDir, `${c.name}.vl.json`), JSON.stringify(c.spec));
-    if (f.png) {
-      const png = await charts.renderPng(svg);
-      if (png) {
-        await fsp.writeFile(path.join(chartDir, `${c.name}.png`), png);
-        pngs++;
+  // the folder was checked before the experiments; a failure now (a full disk) is still one sentence
+  await writingTo(f.out, 'the report folder', async () => {
+    await fsp.mkdir(chartDir, { recursive: true });
+    for (const c of specs) {
+      const svg = await charts.renderSvg(c.spec);
+      await fsp.writeFile(path.join(chartDir, `${c.name}.svg`), svg);
+      await fsp.writeFile(path.join(chartDir, `${c.name}.vl.json`), JSON.stringify(c.spec));
+      if (f.png) {
+        const png = await charts.renderPng(svg);
+        if (png) {
+          await fsp.writeFile(path.join(chartDir, `${c.name}.png`), png);
+          pngs++;
+        }
       }
+      rendered.push({ name: c.name, title: c.title, svg });
     }
-    rendered.push({ name: c.name, title: c.title, svg });
-  }
-  if (f.png && pngs === 0) log('note: the PNG renderer (@resvg/resvg-js) is not available on this platform; the charts are SVG only');
-  results.seconds = (performance.now() - t0) / 1000;
-  await fsp.writeFile(path.join(f.out, 'gradflow.json'), JSON.stringify(results, null, 1));
-  await fsp.writeFile(path.join(f.out, 'report.html'), renderReport(results, rendered));
+    if (f.png && pngs === 0) log('note: the PNG renderer (@resvg/resvg-js) is not available on this platform; the charts are SVG only');
+    results.seconds = (performance.now() - t0) / 1000;
+    await fsp.writeFile(path.join(f.out, 'gradflow.json'), JSON.stringify(results, null, 1));
+    await fsp.writeFile(path.join(f.out, 'report.html'), renderReport(results, rendered));
+  });
   log(`charts: ${rendered.length} in ${chartDir} (${elapsed(tc)})`);
   log(`report: ${path.join(f.out, 'report.html')} — numbers in ${path.join(f.out, 'gradflow.json')} (${results.seconds.toFixed(1)} s in all)`);
 }
