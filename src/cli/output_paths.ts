@@ -93,7 +93,7 @@ export async function prepareOutputDir(dir: string, what: string): Promise<void>
 export async function prepareOutputFile(file: string, what: string, opts: { overwrite?: boolean; hint?: string } = {}): Promise<void> {
   if (file.trim() === '') throw new UsageError(`${what} is empty; give a file name`);
   const abs = path.resolve(file);
-  await prepareOutputDir(path.dirname(abs), `the folder of ${what}`);
+  await prepareOutputDir(path.dirname(file), `the folder of ${what}`);
   const st = await writingTo(file, what, () => statOrNull(abs));
   if (st && st !== 'notdir' && st.isDirectory()) throw new UsageError(`${what} '${file}' is a folder; give a file name`);
   if (st && !opts.overwrite) throw new UsageError(`${what} '${file}' already exists; ${opts.hint ?? 'choose another name or remove it first'}`);

@@ -13,20 +13,33 @@ export function endQuietlyWhenOutputCloses(): void {
     stream.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') process.exit(0);
       // another failure to write (a full disk under a redirect): say so once, where it can still be seen
-      if (stream !== process.stderr && !process.stderr.destroyed) {
-        process.stderr.write(`rnnkit: cannot write the output (${e.code ?? 'error'}): free some space or write it elsewhere\n`);
-      }
+      if (stream !== process.stderr) failedOutput(e);
       process.exit(1);
     });
   }
 }
 
+function failedOutput(e: NodeJS.ErrnoException): void {
+  const full = e.code === 'ENOSPC' || e.code === 'EFBIG' || e.code === 'EDQUOT';
+  if (!process.stderr.destroyed) process.stderr.write(`rnnkit: cannot write the output${full ? ': the disk is full; free some space or' : ';'} write it elsewhere\n`);
+}
+
 /**
- * Writes to stdout and ends the process if the reader has gone. A synchronous loop (sampling) would
- * otherwise only see the pipe's 'error' event after it finished its whole length.
+ * Ends the process if stdout has failed: quietly when its reader has gone, with one line otherwise.
+ * A failed write marks the stream at once but reports the error on a later tick, which a synchronous
+ * loop (sampling) would never reach: it would go on computing, queueing one error per character.
  */
+function endIfOutputFailed(): void {
+  const failed = process.stdout.errored as NodeJS.ErrnoException | null;
+  if (!failed && !process.stdout.destroyed) return;
+  if (!failed || failed.code === 'EPIPE') process.exit(0);
+  failedOutput(failed);
+  process.exit(1);
+}
+
+/** Writes to stdout, and ends the process if the reader has gone (see endIfOutputFailed). */
 export function writeOut(s: string): void {
-  if (process.stdout.destroyed) process.exit(0);
+  endIfOutputFailed();
   process.stdout.write(s);
-  if (process.stdout.destroyed) process.exit(0);
+  endIfOutputFailed();
 }

@@ -95,7 +95,7 @@ export const rows: BadInput[] = [
   { args: ['caption', 'features', '--cnn', 'c.onnx', '--images', 'img', '--out', 'new.f32'], exit: 1, message: /images\.txt beside --out\) 'images\.txt' already exists; .*pass --list/, setup: (d) => writeFileSync(path.join(d, 'images.txt'), 'precious') },
   { args: ['caption', 'features', '--cnn', 'c.onnx', '--images', 'img', '--out', 'f.f32', '--list', 'f.f32'], exit: 1, message: /is also another output of this command/ },
   { args: ['caption', 'features', '--cnn', 'c.onnx', '--images', 'img', '--out', '/proc/self/f.f32'], exit: 1, message: /under a system folder/ },
-  { args: ['caption', 'features', '--cnn', 'c.onnx', '--images', 'img', '--out', 'afile/f.f32'], exit: 1, message: /part of the path is a file/, setup: (d) => writeFileSync(path.join(d, 'afile'), 'mine') },
+  { args: ['caption', 'features', '--cnn', 'c.onnx', '--images', 'img', '--out', 'afile/f.f32'], exit: 1, message: /the folder of --out 'afile' is a file, not a folder/, setup: (d) => writeFileSync(path.join(d, 'afile'), 'mine') },
   { args: ['caption', 'features', '--cnn', 'c.onnx', '--images', 'img', '--out', ''], exit: 1, message: /--out is empty/ },
   { args: ['caption', 'features', '--cnn', 'c.onnx', '--images', 'nope', '--out', 'f.f32'], exit: 1, message: /--images 'nope' is not a readable folder/ },
   { args: ['caption', 'features', '--cnn', 'c.onnx', '--images', 'img', '--out', 'f.f32'], exit: 1, message: /--images 'img' has no image files/, setup: (d) => mkdirSync(path.join(d, 'img')) },
