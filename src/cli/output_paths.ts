@@ -63,27 +63,31 @@ async function probeWrite(dir: string, shown: string, what: string): Promise<voi
 }
 
 /**
- * Checks that `dir` can be the output folder: not a file, not under /proc, /sys or /dev, and writable.
- * Creates it (and its parents) when it does not exist yet.
+ * Checks that `dir` can be the output folder: not a file, not under /proc, /sys or /dev, and writable —
+ * or, when it does not exist yet, that the nearest folder above it that exists takes new files (the
+ * command creates it when it writes, so a command that fails leaves nothing behind).
  */
 export async function prepareOutputDir(dir: string, what: string): Promise<void> {
   if (dir.trim() === '') throw new UsageError(`${what} is empty; give a folder`);
   const abs = path.resolve(dir);
-  if (underSystem(abs)) throw new UsageError(`${what} '${dir}' is under a system folder (${SYSTEM.join(', ')}); choose a folder of your own`);
+  const system = () => new UsageError(`${what} '${dir}' is under a system folder (${SYSTEM.join(', ')}); choose a folder of your own`);
+  if (underSystem(abs)) throw system();
   const st = await writingTo(dir, what, () => statOrNull(abs));
   if (st === 'notdir') throw new UsageError(`${what} '${dir}': part of the path is a file, not a folder; choose another path`);
   if (st && !st.isDirectory()) throw new UsageError(`${what} '${dir}' is a file, not a folder; choose a folder`);
+  let existing = abs;
   if (!st) {
-    // where the path leaves the existing folders: a link there could lead into a system folder
-    let existing = path.dirname(abs);
-    while (existing !== path.dirname(existing) && (await writingTo(dir, what, () => statOrNull(existing))) === null) existing = path.dirname(existing);
-    const real = await writingTo(dir, what, () => fsp.realpath(existing));
-    if (underSystem(real)) throw new UsageError(`${what} '${dir}' is under a system folder (${SYSTEM.join(', ')}); choose a folder of your own`);
-    await writingTo(dir, what, () => fsp.mkdir(abs, { recursive: true }));
-  } else if (underSystem(await writingTo(dir, what, () => fsp.realpath(abs)))) {
-    throw new UsageError(`${what} '${dir}' is under a system folder (${SYSTEM.join(', ')}); choose a folder of your own`);
+    existing = path.dirname(abs);
+    for (;;) {
+      const up = await writingTo(dir, what, () => statOrNull(existing));
+      if (up === 'notdir' || (up && !up.isDirectory())) throw new UsageError(`${what} '${dir}': part of the path is a file, not a folder; choose another path`);
+      if (up || existing === path.dirname(existing)) break;
+      existing = path.dirname(existing);
+    }
   }
-  await probeWrite(abs, dir, what);
+  // a link on the way could lead into a system folder
+  if (underSystem(await writingTo(dir, what, () => fsp.realpath(existing)))) throw system();
+  await probeWrite(existing, dir, what);
 }
 
 /**

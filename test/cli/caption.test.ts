@@ -152,7 +152,7 @@ test('caption commands refuse bad input with one line that says what is wrong', 
   const cases: [string[], RegExp][] = [
     [['caption', 'train', '--features', feats, '--captions', badCaps, '--split', split, ...js], /bad_captions\.tsv line 3 is malformed: expected "image<TAB>index<TAB>caption"/],
     [['caption', 'train', '--features', shortFeats, '--captions', caps, '--split', split, ...js], /has 10 bytes, which is not a whole number of float32 rows for the 24 images of .*images\.txt/],
-    [['caption', 'features', '--cnn', noFc, '--images', images, '--out', path.join(dir, 'x.f32')], /nofc\.onnx has no fully connected layer \(Gemm\/MatMul\) before its output/],
+    [['caption', 'features', '--cnn', noFc, '--images', images, '--out', path.join(dir, 'nofc', 'x.f32')], /nofc\.onnx has no fully connected layer \(Gemm\/MatMul\) before its output/],
     [['caption', 'eval', '--checkpoint', charRun, ...js], /is not an image-captioning checkpoint: it holds a character language model/],
     [['sample', '--checkpoint', run, ...js], /is not a character-model checkpoint \(format "rnnkit\.captioner\/1"\)/],
     [['caption', 'describe', '--checkpoint', run, '--cnn', path.join(dir, 'missing.onnx'), path.join(images, 'red00.png'), ...js], /--cnn '.*missing\.onnx' does not exist/],

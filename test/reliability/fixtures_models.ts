@@ -12,11 +12,11 @@ import { encodeCheckpoint, type Checkpoint } from '../../src/io/checkpoint.js';
 
 export const TEXT = 'the whale and the sea. the ship and the captain.\n'.repeat(40);
 
-function writeCheckpoint(dir: string, c: Checkpoint): string {
-  const ckpt = path.join(dir, 'step-000001');
+function writeCheckpoint(dir: string, c: Checkpoint, name = 'step-000001'): string {
+  const ckpt = path.join(dir, name);
   mkdirSync(ckpt, { recursive: true });
-  for (const [name, bytes] of Object.entries(encodeCheckpoint(c))) writeFileSync(path.join(ckpt, name), bytes);
-  symlinkSync('step-000001', path.join(dir, 'latest'));
+  for (const [file, bytes] of Object.entries(encodeCheckpoint(c))) writeFileSync(path.join(ckpt, file), bytes);
+  symlinkSync(name, path.join(dir, 'latest'));
   return ckpt;
 }
 
@@ -49,7 +49,7 @@ export function captionData(dir: string, opts: { rows?: number; dim?: number; sh
 }
 
 /** A captioning run folder `name` (untrained captioner) over captionData's files; returns the run folder. */
-export function captionRun(dir: string, name = 'caprun'): string {
+export function captionRun(dir: string, name = 'caprun', checkpoint = 'step-000001'): string {
   const f = captionData(dir);
   const read = (n: string) => readFileSync(path.join(dir, n), 'utf8');
   const data = joinDataset(new Float32Array(new Uint8Array(readFileSync(path.join(dir, f.features))).buffer), parseImageList(read(f.list), f.list),
@@ -57,7 +57,7 @@ export function captionRun(dir: string, name = 'caprun'): string {
   const trainer = new CaptionTrainer(data, { ...defaultCaptionTrainConfig, embed: 4, hidden: 8, minCount: 1, batch: 4, epochs: 1, valBeam: 1 });
   const files = { features: path.join(dir, f.features), imageList: path.join(dir, f.list), captions: path.join(dir, f.captions), split: path.join(dir, f.split) };
   const run = path.join(dir, name);
-  writeCheckpoint(run, trainer.checkpoint({ data: files }));
+  writeCheckpoint(run, trainer.checkpoint({ data: files }), checkpoint);
   return run;
 }
 

@@ -63,6 +63,10 @@ export const rows: BadInput[] = [
   { args: train('--out', '/proc/rnnkit-run'), exit: 1, message: /--out '\/proc\/rnnkit-run' is under a system folder/, setup: data },
   { args: train('--out', 'afile'), exit: 1, message: /--out 'afile' is a file, not a folder/, setup: (d) => { data(d); writeFileSync(path.join(d, 'afile'), 'mine'); } },
   { args: train('--out', 'afile/run'), exit: 1, message: /--out 'afile\/run': part of the path is a file/, setup: (d) => { data(d); writeFileSync(path.join(d, 'afile'), 'mine'); } },
+  {
+    name: 'caption train into a folder that holds another run', args: train('--out', 'caprun'), exit: 1, message: /--out 'caprun' already holds a run \(epoch-01, latest\); choose another folder/,
+    setup: (d) => { captionRun(d, 'caprun', 'epoch-01'); },
+  },
   // resuming a caption checkpoint with the character-model trainer
   { args: ['train', '--resume', 'caprun'], exit: 1, message: /'caprun' is an image-captioning checkpoint: rnnkit train --resume continues character-model runs/, setup: (d) => { captionRun(d); } },
   // caption eval: decoding options that contradict each other

@@ -142,6 +142,7 @@ async function features(f: FeatureFlags): Promise<void> {
   const out = new Float32Array(rows.length * dim);
   rows.forEach((r, i) => out.set(r, i * dim));
   await writingTo(f.out, '--out', async () => {
+    for (const file of [f.out, list]) await fsp.mkdir(path.dirname(path.resolve(file)), { recursive: true });
     await writeFileAtomic(f.out, new Uint8Array(out.buffer));
     await writeFileAtomic(shapeFile(f.out), `${JSON.stringify({ format: FEATURES_FORMAT, rows: rows.length, dim })}\n`);
     await writeFileAtomic(list, `${names.join('\n')}\n`);

@@ -1,3 +1,4 @@
+import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { CaptionTrainer, defaultCaptionTrainConfig, type CaptionTrainConfig, type CaptionScores } from '../../caption/index.js';
@@ -56,8 +57,15 @@ export function addCaptionTrainCommand(caption: Command): void {
 }
 
 async function train(f: TrainFlags): Promise<void> {
-  // the run folder is checked before any reading or training
+  // the run folder is checked before any reading or training; another run's checkpoints there stay
   await prepareOutputDir(f.out, '--out');
+  const earlier = (await writingTo(f.out, '--out', () => fsp.readdir(f.out).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return [] as string[];
+    throw e;
+  }))).filter((n) => n === 'latest' || /^(epoch|step)-\d+$/.test(n)).sort();
+  if (earlier.length) {
+    throw new UsageError(`--out '${f.out}' already holds a run (${earlier.slice(0, 3).join(', ')}${earlier.length > 3 ? ', …' : ''}); choose another folder, or remove it first`);
+  }
   const backend = await selectBackend(f.backend);
   const files = { features: path.resolve(f.features), imageList: path.resolve(f.list ?? defaultImageList(f.features)), captions: path.resolve(f.captions), split: path.resolve(f.split) };
   const data = await readCaptionData(files);

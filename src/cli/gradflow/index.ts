@@ -66,7 +66,10 @@ export const REPORT_FILES = ['report.html', 'gradflow.json', 'charts'];
 async function prepareReportFolder(out: string): Promise<void> {
   await prepareOutputDir(out, '--out');
   const present = await writingTo(out, '--out', async () => {
-    const names = new Set(await fsp.readdir(out));
+    const names = new Set(await fsp.readdir(out).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return [] as string[];
+      throw e;
+    }));
     return REPORT_FILES.filter((n) => names.has(n));
   });
   // gradflow.json marks a folder that holds a report of this command: anything else is the user's
