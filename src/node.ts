@@ -9,7 +9,7 @@ import { loadCheckpoint } from './io/checkpoint_files.js';
 import { charLMFromCheckpoint, type CharLMMeta } from './text/checkpoint.js';
 import type { CharLM } from './text/char_lm.js';
 import type { CharVocab } from './text/vocab.js';
-export { saveCheckpoint, loadCheckpoint, resolveCheckpoint, checkpointName, LATEST } from './io/checkpoint_files.js';
+export { saveCheckpoint, loadCheckpoint, resolveCheckpoint, checkpointName, epochCheckpointName, LATEST } from './io/checkpoint_files.js';
 
 /**
  * Loads a character model that `rnnkit train` (or the playground) saved: `path` is a run folder, its

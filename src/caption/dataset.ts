@@ -88,3 +88,43 @@ export function joinDataset(features: Float32Array, names: readonly string[], ca
   if (!val.length) throw new Error('the split has no val images');
   return { features, dim, names, train, val };
 }
+
+/** Images to caption and score: each with its feature row, its name and its tokenized reference captions. */
+export interface EvalSet {
+  features: Float32Array;
+  dim: number;
+  names: readonly string[];
+  val: { row: number; name: string; captions: string[][] }[];
+}
+
+/**
+ * The images to score, without any training images: with a split, those of the split's part `part`
+ * (e.g. 'val' or 'test'); without one, every image of the list that has captions. Each chosen image
+ * must have a feature row and a caption.
+ */
+export function joinEvalSet(features: Float32Array, names: readonly string[], captions: Map<string, string[]>,
+  split: Map<string, string> | null, part = 'val'): EvalSet {
+  if (!names.length || features.length % names.length !== 0) {
+    throw new Error(`the feature matrix has ${features.length} values, which is not a whole number of rows for ${names.length} images`);
+  }
+  const dim = features.length / names.length;
+  const rowOf = new Map(names.map((n, i) => [n, i]));
+  const val: EvalSet['val'] = [];
+  const missing: string[] = [];
+  const chosen = split ? [...split].filter(([, p]) => p === part).map(([n]) => n) : names.filter((n) => captions.has(n));
+  for (const name of chosen) {
+    const row = rowOf.get(name);
+    const caps = captions.get(name);
+    if (row === undefined || !caps) {
+      missing.push(`${name} (${row === undefined ? 'no feature row' : 'no caption'})`);
+      continue;
+    }
+    val.push({ row, name, captions: caps.map(tokenize) });
+  }
+  if (missing.length) throw new Error(`${missing.length} images to score cannot be used: ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}`);
+  if (!val.length) {
+    throw new Error(split ? `the split has no '${part}' images${[...new Set(split.values())].length ? ` (its parts: ${[...new Set(split.values())].join(', ')})` : ''}`
+      : 'no image of the list has a caption');
+  }
+  return { features, dim, names, val };
+}

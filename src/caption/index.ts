@@ -4,7 +4,7 @@ export { decodeCaptions, type DecodeOptions } from './decode.js';
 export { corpusBleu, ngramCounts, type BleuResult } from './bleu.js';
 export { ciderD } from './cider.js';
 export { scoreCaptions, evaluateCaptioner, featureRows, type CaptionScores } from './evaluate.js';
-export { parseImageList, parseCaptions, parseSplit, joinDataset, type CaptionDataset } from './dataset.js';
+export { parseImageList, parseCaptions, parseSplit, joinDataset, joinEvalSet, type CaptionDataset, type EvalSet } from './dataset.js';
 export {
   CaptionTrainer, captionerFromCheckpoint, featureStats, padBatch, checkCaptionTrainConfig, defaultCaptionTrainConfig, CAPTION_CHECKPOINT_FORMAT,
   type CaptionTrainConfig, type CaptionBatch,

@@ -2,7 +2,8 @@ import { Generator, Tensor, releaseGraph, releaseGrads } from '../tensor/index.j
 import { Adam, clipGradNorm } from '../optim/index.js';
 import type { Checkpoint } from '../io/index.js';
 import { Captioner, type CaptionCell, type InjectMode, type CaptionerConfig } from './model.js';
-import { WordVocab, START_ID, END_ID, NULL_ID } from './vocab.js';
+import { WordVocab, SPECIALS, START_ID, END_ID, NULL_ID } from './vocab.js';
+import { ConfigError } from '../errors.js';
 import type { CaptionDataset } from './dataset.js';
 import { evaluateCaptioner, featureRows, type CaptionScores } from './evaluate.js';
 import type { DecodeOptions } from './decode.js';
@@ -127,6 +128,11 @@ export class CaptionTrainer {
   constructor(readonly data: CaptionDataset, readonly config: CaptionTrainConfig) {
     checkCaptionTrainConfig(config);
     this.vocab = WordVocab.build(data.train.flatMap((t) => t.captions), config.minCount);
+    // a vocabulary of only the special tokens can say nothing: refuse before an epoch is spent on it
+    if (this.vocab.size === SPECIALS.length) {
+      throw new ConfigError('minCount', `no training word occurs ${config.minCount.toLocaleString('en-US')} times or more, so the vocabulary would hold only the special tokens ` +
+        `(${SPECIALS.join(', ')}); lower the minimum word count`);
+    }
     this.pairs = data.train.flatMap((t) => t.captions.map((c) => ({ row: t.row, ids: this.vocab.encode(c.slice(0, config.maxLength)) })));
     this.rng = new Generator(config.seed);
     this.model = new Captioner(this.modelConfig(), this.rng);

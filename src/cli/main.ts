@@ -2,12 +2,16 @@
 import { Command } from 'commander';
 import { addTrainCommand } from './train.js';
 import { addSampleCommand } from './sample.js';
-import { addGradflowCommand } from './gradflow.js';
+import { addGradflowCommand } from './gradflow/index.js';
 import { addCaptionCommand } from './caption/index.js';
 import { runCommand } from './errors.js';
+import { endQuietlyWhenOutputCloses } from './stdout.js';
+import { packageVersion } from './version.js';
 
+endQuietlyWhenOutputCloses();
 const program = new Command('rnnkit')
   .description('recurrent neural networks: train character-level language models and sample from them')
+  .version(packageVersion(), '-V, --version', 'print the version of rnnkit')
   .showHelpAfterError('(run with --help for usage)')
   .configureHelp({ showGlobalOptions: true });
 addTrainCommand(program);

@@ -3,8 +3,10 @@ import { InvalidArgumentError } from 'commander';
 /** Commander parsers that refuse bad numbers with a message naming what was expected. */
 export function int(min = 0): (v: string) => number {
   return (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer ≥ ${min}`);
+    // Number('') and Number(' ') are 0: an empty value is refused, not read as zero
+    const n = v.trim() === '' ? NaN : Number(v);
+    // beyond 2^53 an integer is no longer exact (1e99 would pass as one)
+    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer ≥ ${min}`);
     return n;
   };
 }

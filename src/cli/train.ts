@@ -7,6 +7,7 @@ import { jsonReporter, lineReporter, terminalReporter, type Reporter } from './p
 import { int, num, oneOf } from './options.js';
 import { selectBackend, BACKEND_CHOICES, type BackendChoice } from './backend.js';
 import { UsageError } from './errors.js';
+import { CAPTION_CHECKPOINT_FORMAT } from '../caption/index.js';
 import { kernels, setBackend, profiled } from '../kernels/index.js';
 import { GradFlowMonitor } from '../diagnostics/training_monitor.js';
 
@@ -75,6 +76,11 @@ async function train(f: TrainFlags, cmd: Command): Promise<void> {
   let out = f.out;
   let dataName: string;
   if (f.resume) {
+    // another kind of checkpoint has no training state to resume: say what it is, not what it lacks
+    if ((await loadCheckpoint(f.resume)).model.meta.format === CAPTION_CHECKPOINT_FORMAT) {
+      throw new UsageError(`'${f.resume}' is an image-captioning checkpoint: rnnkit train --resume continues character-model runs, ` +
+        'and rnnkit caption train cannot resume one; start a new run with rnnkit caption train');
+    }
     const ckpt = await loadCheckpoint(f.resume, true);
     const name = ckpt.state?.meta.corpusName;
     const stored = typeof name === 'string' ? name : DEFAULT_CORPUS;

@@ -1,14 +1,11 @@
-import { withRecurrenceProbe, type RecurrenceProbe } from '../tensor/index.js';
-
-/** Where a recurrence's tag puts it: `LSTM_l1_reverse` → layer 1, reverse direction. */
-export function parseTag(tag: string): { layer: number; reverse: boolean } | null {
-  const m = /_l(\d+)(_reverse)?$/.exec(tag);
-  return m ? { layer: Number(m[1]), reverse: !!m[2] } : null;
-}
+import { withRecurrenceProbe, type RecurrenceProbe, type RecurrenceSite } from '../tensor/index.js';
 
 /** What a FlowRecorder saw of one recurrence (one layer, one direction), indexed by time step t. */
 export interface RecurrenceTrace {
   tag: string;
+  /** The layer (from 0) and direction the recurrence belongs to. */
+  layer: number;
+  reverse: boolean;
   /** Gate blocks per hidden unit: 1 vanilla, 3 GRU, 4 LSTM. */
   gates: number;
   batch: number;
@@ -61,7 +58,8 @@ export class FlowRecorder implements RecurrenceProbe {
     return rest;
   }
 
-  private get(tag: string, gatesLen: number, stateLen: number): Working {
+  private get(site: RecurrenceSite, gatesLen: number, stateLen: number): Working {
+    const { tag, layer, reverse } = site;
     let w = this.traces.get(tag);
     if (!w) {
       const H = this.hiddenSize;
@@ -69,7 +67,7 @@ export class FlowRecorder implements RecurrenceProbe {
       const gates = gatesLen / stateLen;
       if (!Number.isInteger(batch) || !Number.isInteger(gates)) throw new Error(`FlowRecorder: recurrence '${tag}' does not have hidden size ${H}`);
       w = {
-        tag, gates, batch, dh: [], dc: gates === 4 && this.cellGradients ? [] : null, gateMean: gates > 1 ? [] : null,
+        tag, layer, reverse, gates, batch, dh: [], dc: gates === 4 && this.cellGradients ? [] : null, gateMean: gates > 1 ? [] : null,
         states: this.keepRows > 0 ? [] : null, outGate: [], cell: [],
       };
       this.traces.set(tag, w);
@@ -77,8 +75,8 @@ export class FlowRecorder implements RecurrenceProbe {
     return w;
   }
 
-  forward(tag: string, t: number, gates: Float32Array, h: Float32Array, c: Float32Array | null): void {
-    const w = this.get(tag, gates.length, h.length);
+  forward(site: RecurrenceSite, t: number, gates: Float32Array, h: Float32Array, c: Float32Array | null): void {
+    const w = this.get(site, gates.length, h.length);
     const H = this.hiddenSize, G = w.gates, B = w.batch;
     if (G > 1) {
       // block 1 is the forget gate f of [i f g o] and the update gate z of [r z n]; both are activations here
@@ -95,8 +93,8 @@ export class FlowRecorder implements RecurrenceProbe {
     }
   }
 
-  backward(tag: string, t: number, dh: Float32Array, dc: Float32Array | null): void {
-    const w = this.traces.get(tag) ?? this.get(tag, dh.length, dh.length);
+  backward(site: RecurrenceSite, t: number, dh: Float32Array, dc: Float32Array | null): void {
+    const w = this.traces.get(site.tag) ?? this.get(site, dh.length, dh.length);
     w.dh[t] = norm(dh);
     if (w.dc && dc) {
       const o = w.outGate[t], c = w.cell[t];

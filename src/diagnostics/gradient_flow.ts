@@ -1,6 +1,6 @@
 import { Tensor, add, mul, sum, isGradEnabled, shapeStr } from '../tensor/index.js';
 import { RNN, LSTM, GRU, OneHot, suffix, type RecurrentOutput } from '../nn/index.js';
-import { FlowRecorder, parseTag, norm } from './flow_recorder.js';
+import { FlowRecorder, norm } from './flow_recorder.js';
 import { LinearRNN } from './linear_rnn.js';
 import { singularValues, spectralRadius, MAX_SPECTRUM_SIZE } from './spectrum.js';
 import { sigmaMax } from './lanczos.js';
@@ -190,9 +190,8 @@ function measure(model: FlowModel, x: Tensor | OneHot, T: number, B: number, giv
   });
   const slice = (g: Tensor | null, i: number) => norm(g ? g.data.subarray(i * B * H, (i + 1) * B * H) : new Float32Array(0));
   for (const tag of rec.tags()) {
-    const where = parseTag(tag);
-    if (!where) continue;
     const tr = rec.trace(tag);
+    const where = { layer: tr.layer, reverse: tr.reverse };
     const i = where.layer * D + (where.reverse ? 1 : 0);
     // processing step k (1 … T) is time step k − 1 forwards, T − k backwards
     const timeOf = (k: number) => (where.reverse ? T - k : k - 1);

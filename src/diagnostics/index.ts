@@ -2,10 +2,12 @@ export { recallVocab, recallBatch, trainRecall, RecallNet, type RecallTask, type
 export { singularValues, spectralRadius, randomOrthogonal, MAX_SPECTRUM_SIZE } from './spectrum.js';
 export { sigmaMax, topSigma } from './lanczos.js';
 export { LinearRNN } from './linear_rnn.js';
-export { FlowRecorder, parseTag, type RecurrenceTrace } from './flow_recorder.js';
+export { FlowRecorder, type RecurrenceTrace } from './flow_recorder.js';
 export { jacobianNorms, type JacobianSeries, type VanillaActivation } from './jacobian.js';
 export { gradientFlow, type GradientFlow, type GradientFlowOptions, type FinalState, type LayerFlow, type FlowModel } from './gradient_flow.js';
 export { sigmaSweep, logSlope, type SigmaSweep, type SigmaSweepOptions, type SigmaCurve } from './sigma_sweep.js';
 export { compareCells, cellSettings, recallRun, cellReport, recallFlow, DEFAULT_CELLS, type CellComparison, type CellComparisonSettings, type CellComparisonOptions, type CellSpec, type CellReport, type RecallRun, type FlowProfile } from './cell_comparison.js';
 export { clippingExperiment, type ClippingExperiment, type ClippingOptions, type ClippingRun } from './clipping.js';
 export { GradFlowMonitor, type GradFlowSnapshot, type LayerGradFlow } from './training_monitor.js';
+export { runLabJob, labJobCost, type LabJob } from './lab_jobs.js';
+export { probeBatch, UnknownCharsError, type ProbeBatch, type ProbeVocab } from './probe_batch.js';

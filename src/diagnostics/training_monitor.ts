@@ -1,6 +1,6 @@
 import type { Tensor } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
-import { FlowRecorder, parseTag, norm } from './flow_recorder.js';
+import { FlowRecorder, norm } from './flow_recorder.js';
 import { sigmaMax } from './lanczos.js';
 
 /** One layer's numbers in a GradFlowSnapshot. */
@@ -68,11 +68,11 @@ export class GradFlowMonitor {
       for (const [, p] of params) if (p.grad) sq += norm(p.grad.data) ** 2;
       const wHh = params.find(([n]) => /(^|\.)weight_hh_l\d+(_reverse)?$/.test(n))?.[1] ?? null;
       const where = layer.slice(layer.lastIndexOf('.') + 1);
-      const trace = [...traces.values()].find((t) => { const p = parseTag(t.tag); return p && `l${p.layer}${p.reverse ? '_reverse' : ''}` === where; });
+      const trace = [...traces.values()].find((t) => `l${t.layer}${t.reverse ? '_reverse' : ''}` === where);
       // forward in time the chunk's last step is t = T − 1; a reverse direction ends its walk at t = 0
       const dh = trace?.dh ?? null;
       const lastT = dh ? dh.length - 1 : 0;
-      const reverse = trace ? parseTag(trace.tag)!.reverse : false;
+      const reverse = trace ? trace.reverse : false;
       layers.push({
         layer,
         gradNorm: Math.sqrt(sq) / clipRatio,

@@ -17,14 +17,23 @@ export function checkpointName(step: number): string {
   return `step-${String(step).padStart(6, '0')}`;
 }
 
-/** Writes checkpoint `step` into runDir, points `latest` at it, and keeps only the newest `keep`. */
-export async function saveCheckpoint(runDir: string, step: number, c: Checkpoint, keep = 3): Promise<string> {
-  const name = checkpointName(step);
+/** A captioner's checkpoints are named by epoch: epoch-01, epoch-02, … */
+export function epochCheckpointName(epoch: number): string {
+  return `epoch-${String(epoch).padStart(2, '0')}`;
+}
+
+/**
+ * Writes checkpoint `step` into runDir (as folder `name`, by default step-NNNNNN), points `latest` at
+ * it, and keeps only the newest `keep` of the folders named like it.
+ */
+export async function saveCheckpoint(runDir: string, step: number, c: Checkpoint, keep = 3, name = checkpointName(step)): Promise<string> {
   const dir = path.join(runDir, name);
   await writeDirAtomic(dir, encodeCheckpoint(c));
   await pointLinkAtomic(path.join(runDir, LATEST), name);
   if (keep > 0) {
-    const all = (await fsp.readdir(runDir)).filter((n) => /^step-\d+$/.test(n)).sort();
+    const prefix = name.replace(/\d+$/, '');
+    const numberOf = (n: string) => Number(n.slice(prefix.length));
+    const all = (await fsp.readdir(runDir)).filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length))).sort((a, b) => numberOf(a) - numberOf(b));
     for (const old of all.slice(0, Math.max(0, all.length - keep))) {
       if (old !== name) await fsp.rm(path.join(runDir, old), { recursive: true, force: true });
     }

@@ -25,7 +25,7 @@ export function initDirection(kind: CellKind, inputSize: number, hiddenSize: num
  * projection for all steps in one multiply, then the fused recurrence.
  */
 export function runDirection(kind: CellKind, input: Tensor | OneHot, w: DirectionWeights, h0: Tensor | null, c0: Tensor | null,
-  reverse: boolean, tag: string): RecurrenceResult {
+  reverse: boolean, tag: string, layer = 0): RecurrenceResult {
   // Outside the GRU, b_hh only adds to the gates as b_ih does: the two go in as one vector b_ih + b_hh,
   // so the gates get one bias pass and backward sums ∂L/∂gates over the T·B rows once, not twice.
   // (The GRU's b_hh sits inside r ⊙ (W_hn h + b_hn) and stays with the recurrence.)
@@ -34,5 +34,5 @@ export function runDirection(kind: CellKind, input: Tensor | OneHot, w: Directio
   const xw = input instanceof OneHot
     ? linearOneHot(input.ids, input.shape, w.wIh, bIn)
     : linear(input, w.wIh, bIn);
-  return recurrence(kind, xw, h0, c0, w.wHh, fold ? null : w.bHh, { reverse, tag });
+  return recurrence(kind, xw, h0, c0, w.wHh, fold ? null : w.bHh, { reverse, tag, layer });
 }

@@ -113,7 +113,7 @@ export abstract class RecurrentBase extends Module {
       for (let d = 0; d < D; d++) {
         const i = l * D + d;
         const r = runDirection(this.kind, input, this.directionWeights(l, d), h0 ? select(h0, i) : null, c0 ? select(c0, i) : null,
-          d === 1, `${name}${suffix(l, d)}`);
+          d === 1, `${name}${suffix(l, d)}`, l);
         outs.push(r.output);
         hs.push(r.h);
         if (r.c) cs.push(r.c);

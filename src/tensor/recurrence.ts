@@ -20,12 +20,21 @@ export function gateCount(kind: CellKind): number {
   return kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;
 }
 
+/** Which recurrence a probe is watching: its name in errors, its layer and its direction. */
+export interface RecurrenceSite {
+  /** A name for messages, e.g. `LSTM_l1_reverse`. */
+  tag: string;
+  /** The layer, counted from 0 (a lone cell or a one-layer decoder is layer 0). */
+  layer: number;
+  reverse: boolean;
+}
+
 /** Sees every step of every recurrence while it is installed (the gradient-flow lab uses this). */
 export interface RecurrenceProbe {
   /** After step t: gate activations (B × G·H), h_t, and c_t for the LSTM. */
-  forward?(tag: string, t: number, gates: Float32Array, h: Float32Array, c: Float32Array | null): void;
+  forward?(site: RecurrenceSite, t: number, gates: Float32Array, h: Float32Array, c: Float32Array | null): void;
   /** During backward at step t: dh = ∂L/∂h_t in full, and for the LSTM dc = ∂L/∂c_t arriving from step t+1. */
-  backward?(tag: string, t: number, dh: Float32Array, dc: Float32Array | null): void;
+  backward?(site: RecurrenceSite, t: number, dh: Float32Array, dc: Float32Array | null): void;
 }
 
 let probe: RecurrenceProbe | null = null;
@@ -56,9 +65,10 @@ export interface RecurrenceResult {
  * intermediate that nothing else reads (the layers in nn/ guarantee that).
  */
 export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Tensor | null,
-  wHh: Tensor, bHh: Tensor | null, opts: { reverse?: boolean; tag?: string } = {}): RecurrenceResult {
+  wHh: Tensor, bHh: Tensor | null, opts: { reverse?: boolean; tag?: string; layer?: number } = {}): RecurrenceResult {
   const reverse = opts.reverse ?? false;
   const tag = opts.tag ?? kind;
+  const site: RecurrenceSite = { tag, layer: opts.layer ?? 0, reverse };
   const G = gateCount(kind);
   const H = wHh.shape[1];
   if (wHh.ndim !== 2 || wHh.shape[0] !== G * H) throw new Error(`${tag}: W_hh must be [${G}·H, H], got ${shapeStr(wHh.shape)}`);
@@ -106,7 +116,7 @@ export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Te
       if (kind === 'lstm') K.lstmForward(B, H, g, cPrevAt(t), at(cs!, t, BH), h);
       else K.activate(act, g, h);
     }
-    probe?.forward?.(tag, t, g, h, cs ? at(cs, t, BH) : null);
+    probe?.forward?.(site, t, g, h, cs ? at(cs, t, BH) : null);
   }
 
   const last = reverse ? 0 : T - 1;
@@ -142,7 +152,7 @@ export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Te
     if (!whole) for (let s = T - 1; s >= 0; s--) {
       const t = reverse ? T - 1 - s : s;
       if (gOut) K.addScaled(dh, at(gOut, t, BH), 1, dh);
-      probe?.backward?.(tag, t, dh, dc);
+      probe?.backward?.(site, t, dh, dc);
       const g = at(gates, t, BG), dg = at(dG, t, BG);
       if (kind === 'gru') {
         const dgh = at(dGh, t, BG);

@@ -1,5 +1,4 @@
 import { noGrad, withRecurrenceProbe, type RecurrenceProbe } from '../tensor/index.js';
-import { parseTag } from '../diagnostics/index.js';
 import type { CharLM } from './char_lm.js';
 import type { CharVocab } from './vocab.js';
 
@@ -51,9 +50,8 @@ export function traceCharLM(model: CharLM, vocab: CharVocab, text: string): Char
   }));
   // copies each step out of the recurrence's buffers (which the kernels reuse, and may be WebAssembly memory)
   const probe: RecurrenceProbe = {
-    forward(tag, t, gates, h, c) {
-      const where = parseTag(tag);
-      if (!where || where.reverse || where.layer >= L) return;
+    forward(where, t, gates, h, c) {
+      if (where.reverse || where.layer >= L) return;
       const lt = layers[where.layer];
       lt.h.set(h.subarray(0, H), t * H);
       if (lt.c && c) lt.c.set(c.subarray(0, H), t * H);

@@ -2,18 +2,19 @@ import { noGrad, defaultGenerator, type Generator } from '../tensor/index.js';
 import type { CharLM } from './char_lm.js';
 import { CharLMStepper } from './stepper.js';
 import { CharVocab, showChars } from './vocab.js';
+import { ConfigError } from '../errors.js';
 
 /** Options of {@link sampleText}. */
 export interface SampleOptions {
   /** Characters to generate. */
   length: number;
-  /** Divides the logits: below 1 sharper and safer, above 1 more surprising. */
+  /** Divides the logits: below 1 sharper and safer, above 1 more surprising; 0 is greedy. */
   temperature?: number;
   /** Keep only the k most likely characters. */
   topK?: number;
   /** Keep the smallest set of characters whose probability adds up to p (nucleus sampling). */
   topP?: number;
-  /** Always take the most likely character. */
+  /** Always take the most likely character (then temperature, topK and topP must not be given). */
   greedy?: boolean;
   /** Text fed through the model first; the sample continues it. */
   prime?: string;
@@ -28,7 +29,7 @@ export function sampleText(model: CharLM, vocab: CharVocab, o: SampleOptions): s
   checkSampleOptions(o);
   const prime = o.prime ?? '';
   const unknown = vocab.unknown(prime);
-  if (unknown.length) throw new Error(`--prime has characters the model never saw: ${showChars(unknown)}; remove them or train on a text that has them`);
+  if (unknown.length) throw new ConfigError('prime', `the prime has characters the model never saw: ${showChars(unknown)}; remove them or train on a text that has them`);
   const wasTraining = model.training;
   model.eval();
   try {
@@ -58,10 +59,15 @@ export function sampleText(model: CharLM, vocab: CharVocab, o: SampleOptions): s
 }
 
 export function checkSampleOptions(o: SampleOptions): void {
-  if (!Number.isInteger(o.length) || o.length < 1) throw new Error(`length must be a positive integer, got ${o.length}`);
-  if (o.temperature !== undefined && !(o.temperature > 0)) throw new Error(`temperature must be > 0, got ${o.temperature}`);
-  if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 1)) throw new Error(`top-k must be a positive integer, got ${o.topK}`);
-  if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) throw new Error(`top-p must be in (0, 1], got ${o.topP}`);
+  if (!Number.isInteger(o.length) || o.length < 1) throw new ConfigError('length', `length must be a positive integer, got ${o.length}`);
+  if (o.temperature !== undefined && !(o.temperature >= 0 && Number.isFinite(o.temperature))) throw new ConfigError('temperature', `temperature must be ≥ 0 (0: greedy), got ${o.temperature}`);
+  if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 1)) throw new ConfigError('topK', `topK must be a positive integer, got ${o.topK}`);
+  if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) throw new ConfigError('topP', `topP must be in (0, 1], got ${o.topP}`);
+  if (o.greedy) {
+    // greedy decoding would silently ignore them
+    const given = (['temperature', 'topK', 'topP'] as const).filter((k) => o[k] !== undefined);
+    if (given.length) throw new ConfigError(given[0], `greedy decoding takes the most likely character, so ${given.join(' and ')} would have no effect: give one or the other`);
+  }
 }
 
 // pick()'s probabilities, reused: generation calls it once per character
@@ -70,7 +76,8 @@ let probs = new Float64Array(0);
 /** Picks the next id from one row of logits under the options' temperature, top-k and top-p. */
 export function pick(logits: Float32Array, o: Pick<SampleOptions, 'temperature' | 'topK' | 'topP' | 'greedy'>, rng: Generator): number {
   const V = logits.length;
-  if (o.greedy) {
+  // temperature 0 is the limit of ever sharper sampling: the most likely id
+  if (o.greedy || o.temperature === 0) {
     let best = 0;
     for (let j = 1; j < V; j++) if (logits[j] > logits[best]) best = j;
     return best;

@@ -1,6 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, readFileSync, mkdirSync, existsSync, statSync } from 'node:fs';
+import { writeFileSync, readFileSync, mkdirSync, existsSync, statSync, readdirSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import sharp from 'sharp';
@@ -73,6 +73,13 @@ test('caption features: cuts the CNN, says where, writes one row per photo, and 
   assert.match(r.out, /skipped broken\.jpg: /);
   assert.match(r.stdout, /wrote 24 feature rows of 8 values .*; skipped 1 image that could not be decoded: broken\.jpg/);
   assert.equal(statSync(feats).size, 24 * 8 * 4);
+  // the shape beside it lets a reader refuse a truncated copy whose size still divides evenly
+  assert.deepEqual(JSON.parse(readFileSync(`${feats}.json`, 'utf8')), { format: 'rnnkit.features/1', rows: 24, dim: 8 });
+  // run again, it refuses to overwrite what is there, before reading any image
+  const again = rnnkit(['caption', 'features', '--cnn', cnn, '--images', images, '--out', feats, ...pre]);
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /--out '.*features\.f32' already exists/);
+  assert.equal(statSync(feats).size, 24 * 8 * 4);
   const names = readFileSync(path.join(path.dirname(feats), 'images.txt'), 'utf8').trim().split('\n');
   assert.equal(names.length, 24);
   assert.ok(!names.includes('broken.jpg'));
@@ -86,6 +93,11 @@ test('caption train → eval → describe on the tiny world: the captions name t
   assert.match(t.stdout, /epoch 1: train loss \d+\.\d+; validation BLEU-1\/2\/3\/4 [\d.]+ \/ [\d.]+ \/ [\d.]+ \/ [\d.]+ {2}CIDEr-D [\d.]+/);
   assert.match(t.stdout, /best: epoch \d+/);
   assert.ok(existsSync(path.join(run, 'latest', 'model.safetensors')));
+  // checkpoints are named by epoch; only the best is kept
+  const kept = readdirSync(run).filter((n) => !n.startsWith('.') && n !== 'latest');
+  assert.equal(kept.length, 1, kept.join(', '));
+  assert.match(kept[0], /^epoch-\d{2}$/);
+  assert.equal(readlinkSync(path.join(run, 'latest')), kept[0]);
 
   const e = rnnkit(['caption', 'eval', '--checkpoint', run, '--json', ...js]);
   assert.equal(e.status, 0, e.out);
@@ -94,6 +106,15 @@ test('caption train → eval → describe on the tiny world: the captions name t
   assert.equal(s.bleu.length, 4);
   assert.ok(s.bleu[3] > 0.5, `BLEU-4 ${s.bleu[3]}`);
   assert.ok(Number.isFinite(s.ciderD));
+  // a split file that lists only the images to score, and a user's own set scored without any split
+  const testSplit = path.join(dir, 'test_split.tsv');
+  writeFileSync(testSplit, ['red10.png', 'blue11.jpg', 'red11.png'].map((n) => `${n}\ttest`).join('\n'));
+  const onlyTest = rnnkit(['caption', 'eval', '--checkpoint', run, '--split', testSplit, '--part', 'test', '--json', ...js]);
+  assert.equal(onlyTest.status, 0, onlyTest.out);
+  assert.equal(JSON.parse(onlyTest.stdout).images, 3);
+  const own = rnnkit(['caption', 'eval', '--checkpoint', run, '--features', feats, '--captions', caps, '--json', ...js]);
+  assert.equal(own.status, 0, own.out);
+  assert.equal(JSON.parse(own.stdout).images, 24, 'every listed image that has captions');
   const text = rnnkit(['caption', 'eval', '--checkpoint', run, '--greedy', '--show', '2', ...js]);
   assert.equal(text.status, 0, text.out);
   assert.match(text.stdout, /BLEU-1\/2\/3\/4 .* CIDEr-D/);
@@ -117,6 +138,12 @@ test('caption commands refuse bad input with one line that says what is wrong', 
   mkdirSync(path.dirname(shortFeats));
   writeFileSync(shortFeats, Buffer.alloc(10));
   writeFileSync(path.join(dir, 'short', 'images.txt'), readFileSync(path.join(path.dirname(feats), 'images.txt')));
+  // half the rows of 8 values: 384 bytes still divide evenly into 24 rows (of 4)
+  const cutFeats = path.join(dir, 'cut', 'features.f32');
+  mkdirSync(path.dirname(cutFeats));
+  writeFileSync(cutFeats, readFileSync(feats).subarray(0, 384));
+  writeFileSync(`${cutFeats}.json`, readFileSync(`${feats}.json`));
+  writeFileSync(path.join(dir, 'cut', 'images.txt'), readFileSync(path.join(path.dirname(feats), 'images.txt')));
   const noFc = path.join(dir, 'nofc.onnx');
   writeFileSync(noFc, tinyClassifier('none').bytes);
   const charRun = path.join(dir, 'charrun');
@@ -125,11 +152,17 @@ test('caption commands refuse bad input with one line that says what is wrong', 
   const cases: [string[], RegExp][] = [
     [['caption', 'train', '--features', feats, '--captions', badCaps, '--split', split, ...js], /bad_captions\.tsv line 3 is malformed: expected "image<TAB>index<TAB>caption"/],
     [['caption', 'train', '--features', shortFeats, '--captions', caps, '--split', split, ...js], /has 10 bytes, which is not a whole number of float32 rows for the 24 images of .*images\.txt/],
-    [['caption', 'features', '--cnn', noFc, '--images', images, '--out', path.join(dir, 'x.f32')], /nofc\.onnx has no fully connected layer \(Gemm\/MatMul\) before its output/],
+    [['caption', 'features', '--cnn', noFc, '--images', images, '--out', path.join(dir, 'nofc', 'x.f32')], /nofc\.onnx has no fully connected layer \(Gemm\/MatMul\) before its output/],
     [['caption', 'eval', '--checkpoint', charRun, ...js], /is not an image-captioning checkpoint: it holds a character language model/],
     [['sample', '--checkpoint', run, ...js], /is not a character-model checkpoint \(format "rnnkit\.captioner\/1"\)/],
     [['caption', 'describe', '--checkpoint', run, '--cnn', path.join(dir, 'missing.onnx'), path.join(images, 'red00.png'), ...js], /--cnn '.*missing\.onnx' does not exist/],
     [['caption', 'describe', '--checkpoint', run, '--cnn', cnn, ...pre, path.join(images, 'broken.jpg'), ...js], /skipped .*broken\.jpg/],
+    [['caption', 'train', '--features', feats, '--captions', caps, '--split', split, '--min-count', '1000000000', '--out', path.join(dir, 'never'), ...js],
+      /the vocabulary would hold only the special tokens .*--min-count/],
+    [['caption', 'train', '--features', cutFeats, '--captions', caps, '--split', split, ...js], /has 384 bytes, but 24 rows × 8 values need 768: the file is truncated/],
+    [['caption', 'eval', '--checkpoint', run, '--greedy', '--sample', ...js], /--greedy and --sample are two different ways to decode/],
+    [['caption', 'features', '--cnn', cnn, '--images', images, '--out', path.join(dir, 'x2.f32'), '--std', '0,0,0'], /must be > 0/],
+    [['train', '--resume', run], /is an image-captioning checkpoint: rnnkit train --resume continues character-model runs/],
   ];
   for (const [args, want] of cases) {
     const r = rnnkit(args);

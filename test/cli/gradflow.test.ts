@@ -51,6 +51,17 @@ test('gradflow --quick --checkpoint writes a self-contained report, SVG and PNG 
   for (const h of ['1. σ', '2. RNN, LSTM and GRU', '3. Exploding gradients', '4. A trained model']) assert.ok(html.includes(h), `section ${h}`);
   assert.equal(html.match(/<img src="data:image\/svg\+xml;base64,/g)?.length, names.length, 'every chart inlined');
   assert.doesNotMatch(html, /<script|<link|src="http/, 'nothing to fetch when it opens');
+  // a summary at the top, the quick mode's caveat, and why a large σ_max does not stop the gradient vanishing
+  assert.ok(html.indexOf('What this shows') < html.indexOf('1. σ'), 'the summary comes first');
+  assert.match(html, /<strong>Quick run<\/strong>.*indicative only.*changes from seed to seed/);
+  assert.match(html, /Why σ<sub>max<\/sub> can be ≫ 1 while the gradient still vanishes/);
+  assert.match(html, /layer l0 has σ<sub>max<\/sub>\(W<sub>hh<\/sub>\) = [\d.]+ and keeps/);
+  // the vanilla RNN's h and the LSTM's cell state c are the two curves compared: far-apart colours
+  const scale = JSON.parse(readFileSync(path.join(out, 'charts', 'cells-gradient.vl.json'), 'utf8')).encoding.color.scale;
+  const colour = (series: string) => scale.range[scale.domain.indexOf(series)];
+  const rgb = (hex: string) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  const [a, b] = [rgb(colour('RNN')), rgb(colour('LSTM: cell state c'))];
+  assert.ok(Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]) > 120, `${colour('RNN')} vs ${colour('LSTM: cell state c')}`);
   // the axes are labelled with their units, and every chart has a legend title or entries
   const sweep = readFileSync(path.join(out, 'charts', 'sigma-sweep.svg'), 'utf8');
   for (const label of ['distance k back from the last step (time steps)', 'σ_max(W_hh)', '(log scale)']) assert.ok(sweep.includes(label), label);
@@ -95,6 +106,9 @@ test('gradflow: bad input gets one clear line and a non-zero exit', () => {
   assert.equal(rnnkit(['train', '--data', makeCorpus(dir, 8000), ...tiny, '--steps', '2', '--out', run]).status, 0);
   const other = path.join(dir, 'other.txt');
   writeFileSync(other, 'ЖЖЖ ЩЩЩ ЮЮЮ '.repeat(400));
+  const mine = path.join(dir, 'mine');
+  mkdirSync(mine);
+  writeFileSync(path.join(mine, 'report.html'), '<p>a report of my own</p>');
   const cases: [string[], RegExp][] = [
     [['--checkpoint', foreign], /holds a "rnnkit\.caption\/1" checkpoint; gradflow --checkpoint probes the character models that rnnkit train writes/],
     [['--checkpoint', path.join(dir, 'missing')], /checkpoint '.*missing' not found/],
@@ -107,13 +121,17 @@ test('gradflow: bad input gets one clear line and a non-zero exit', () => {
     [['--sigmas', '5'], /expected a comma-separated list of numbers in \(0, 4\]/],
     [['--delays', '0'], /--delays.*expected a comma-separated list of integers from 1 to 1000/],
     [['--data', other], /--data is for --checkpoint/],
+    [['--out', other], /--out '.*other\.txt' is a file, not a folder/],
+    [['--out', '/proc/rnnkit-lab'], /--out '\/proc\/rnnkit-lab' is under a system folder/],
+    [['--out', mine], /already holds report\.html, not written by rnnkit gradflow; choose another folder/],
   ];
   for (const [args, want] of cases) {
-    const r = rnnkit(['gradflow', '--quick', '--out', path.join(dir, 'out'), '--backend', 'js', ...args]);
+    const r = rnnkit(['gradflow', '--quick', '--out', path.join(dir, 'out'), '--backend', 'js', ...args], { timeout: 60_000 });
     assert.equal(r.status, 1, `${args.join(' ')}: ${r.out}`);
     assert.match(r.stderr, want, args.join(' '));
     // one line (an option the parser refuses adds its usual pointer to --help)
     assert.equal(r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help')).length, 1, `one line: ${r.stderr}`);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
+  assert.equal(readFileSync(path.join(mine, 'report.html'), 'utf8'), '<p>a report of my own</p>', 'the user\'s file is untouched');
 });

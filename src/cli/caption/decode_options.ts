@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { Generator } from '../../tensor/index.js';
 import type { DecodeOptions } from '../../caption/index.js';
 import { int, num } from '../options.js';
+import { UsageError } from '../errors.js';
 
 export interface DecodeFlags { beam: number; greedy?: boolean; sample?: boolean; temperature: number; lengthPenalty: number; maxLength: number; seed?: number }
 
@@ -14,6 +15,24 @@ export function addDecodeOptions(c: Command): Command {
     .option('--length-penalty <α>', 'beam search ranks finished captions by log p / length^α', num(0, 10), 0)
     .option('--max-length <n>', 'words per caption at most', int(1), 20)
     .option('--seed <n>', 'random seed for --sample (default: a new draw every time)', int(0));
+}
+
+/**
+ * Refuses decoding options that contradict each other or would be ignored: --greedy with --sample,
+ * a beam setting with greedy or sampled decoding, a temperature or seed without --sample.
+ * `given` tells whether an option (by its attribute name) was typed on the command line.
+ */
+export function checkDecodeFlags(f: DecodeFlags, given: (option: string) => boolean): void {
+  if (f.greedy && f.sample) throw new UsageError('--greedy and --sample are two different ways to decode: give one of them (or neither, for beam search)');
+  const method = f.sample ? '--sample' : f.greedy ? '--greedy' : null;
+  if (method) {
+    const beamOnly = [['beam', '--beam'], ['lengthPenalty', '--length-penalty']].filter(([k]) => given(k)).map(([, flag]) => flag);
+    if (beamOnly.length) throw new UsageError(`${beamOnly.join(' and ')} ${beamOnly.length > 1 ? 'are' : 'is'} for beam search and would have no effect with ${method}: give one or the other`);
+  }
+  if (!f.sample) {
+    const sampleOnly = [['temperature', '--temperature'], ['seed', '--seed']].filter(([k]) => given(k)).map(([, flag]) => flag);
+    if (sampleOnly.length) throw new UsageError(`${sampleOnly.join(' and ')} ${sampleOnly.length > 1 ? 'are' : 'is'} for --sample and would have no effect without it: add --sample or leave ${sampleOnly.length > 1 ? 'them' : 'it'} out`);
+  }
 }
 
 export function decodeOptionsOf(f: DecodeFlags): DecodeOptions {

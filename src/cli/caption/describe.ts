@@ -5,7 +5,7 @@ import { decodeCaptions } from '../../caption/index.js';
 import { oneOf } from '../options.js';
 import { selectBackend, BACKEND_CHOICES, type BackendChoice } from '../backend.js';
 import { UsageError } from '../errors.js';
-import { addDecodeOptions, decodeOptionsOf, type DecodeFlags } from './decode_options.js';
+import { addDecodeOptions, checkDecodeFlags, decodeOptionsOf, type DecodeFlags } from './decode_options.js';
 import { addPreprocessOptions, loadExtractor, type PreprocessFlags } from './features.js';
 import { loadCaptioner } from './eval.js';
 
@@ -19,7 +19,10 @@ export function addCaptionDescribeCommand(caption: Command): void {
     .requiredOption('--cnn <model.onnx>', 'the ImageNet classifier whose features the captioner was trained on')
     .option('--verbose', 'say which node was cut and how long each photo took')
     .option('--backend <name>', `kernels: ${BACKEND_CHOICES.join(', ')}`, oneOf(...BACKEND_CHOICES), 'auto')))
-    .action(async (photos: string[], f: DescribeFlags) => describe(photos, f));
+    .action(async (photos: string[], f: DescribeFlags, cmd: Command) => {
+      checkDecodeFlags(f, (name) => cmd.getOptionValueSource(name) === 'cli');
+      await describe(photos, f);
+    });
 }
 
 async function describe(photos: string[], f: DescribeFlags): Promise<void> {

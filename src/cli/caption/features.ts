@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { writeFileAtomic } from '../../io/fs.js';
 import { int } from '../options.js';
 import { UsageError } from '../errors.js';
@@ -8,7 +8,8 @@ import { importOptional } from '../optional.js';
 import type { FeatureExtractor } from './cnn.js';
 import { IMAGENET_PREPROCESS, type Preprocess } from './preprocess.js';
 import { progress } from './progress.js';
-import { defaultImageList } from './data.js';
+import { defaultImageList, shapeFile, FEATURES_FORMAT } from './data.js';
+import { prepareOutputFile, writingTo } from '../output_paths.js';
 
 const IMAGE_EXT = /\.(jpe?g|png|webp|gif|tiff?|avif|heic|heif)$/i;
 
@@ -21,9 +22,17 @@ export interface PreprocessFlags {
 
 /** Three numbers, comma-separated (per-channel mean or std). */
 export function triple(v: string): [number, number, number] {
-  const parts = v.split(',').map(Number);
-  if (parts.length !== 3 || !parts.every(Number.isFinite)) throw new UsageError(`expected three comma-separated numbers (R,G,B), got '${v}'`);
+  const items = v.split(',');
+  const parts = items.map((x) => (x.trim() === '' ? NaN : Number(x)));
+  if (parts.length !== 3 || !parts.every(Number.isFinite)) throw new InvalidArgumentError(`expected three comma-separated numbers (R,G,B), got '${v}'`);
   return parts as [number, number, number];
+}
+
+/** A per-channel standard deviation divides the pixels: each must be a positive number. */
+export function positiveTriple(v: string): [number, number, number] {
+  const t = triple(v);
+  if (!t.every((x) => x > 0)) throw new InvalidArgumentError(`each standard deviation divides a channel, so it must be > 0, got '${v}'`);
+  return t;
 }
 
 export function addPreprocessOptions(c: Command): Command {
@@ -32,7 +41,7 @@ export function addPreprocessOptions(c: Command): Command {
     .option('--resize <n>', 'resize the shorter side of each image to n pixels', int(1), d.resize)
     .option('--crop <n>', 'then centre-crop n × n (default: the model\'s input size, else 224)', int(1))
     .option('--mean <r,g,b>', 'per-channel mean subtracted after scaling to [0, 1]', triple, d.mean)
-    .option('--std <r,g,b>', 'per-channel standard deviation divided by', triple, d.std);
+    .option('--std <r,g,b>', 'per-channel standard deviation divided by (each > 0)', positiveTriple, d.std);
 }
 
 export function preprocessOf(f: PreprocessFlags): Partial<Preprocess> {
@@ -76,13 +85,22 @@ export function addFeaturesCommand(caption: Command): void {
     .description('turn a folder of images into CNN feature vectors: an ImageNet classifier with its last FC layer cut off')
     .requiredOption('--cnn <model.onnx>', 'ImageNet classifier in ONNX format')
     .requiredOption('--images <dir>', 'folder of images (jpg, png, webp, …), read in name order')
-    .requiredOption('--out <file>', 'feature matrix to write: raw little-endian float32, one row per image')
-    .option('--list <file>', 'file naming the image of each row, one per line (default: images.txt beside --out)')
+    .requiredOption('--out <file>', 'feature matrix to write: raw little-endian float32, one row per image, with its shape in <file>.json (never overwrites)')
+    .option('--list <file>', 'file naming the image of each row, one per line (default: images.txt beside --out; never overwrites)')
     .option('--batch <n>', 'images per inference batch', int(1), 8))
     .action(async (f: FeatureFlags) => features(f));
 }
 
 async function features(f: FeatureFlags): Promise<void> {
+  // every output is checked before minutes of extraction; existing files are the user's and stay
+  const list = f.list ?? defaultImageList(f.out);
+  const outputs: [string, string][] = [[f.out, '--out'], [shapeFile(f.out), 'the shape file of --out'], [list, f.list ? '--list' : 'the image list (images.txt beside --out)']];
+  const seen = new Set<string>();
+  for (const [file, what] of outputs) {
+    if (seen.has(path.resolve(file))) throw new UsageError(`${what} '${file}' is also another output of this command; give --out and --list different names`);
+    seen.add(path.resolve(file));
+    await prepareOutputFile(file, what, { hint: file === list && !f.list ? 'choose another --out folder, remove it first, or pass --list' : 'choose another name or remove it first' });
+  }
   let files: string[];
   try {
     files = (await fsp.readdir(f.images)).filter((n) => IMAGE_EXT.test(n)).sort();
@@ -120,10 +138,12 @@ async function features(f: FeatureFlags): Promise<void> {
   if (!rows.length) throw new UsageError(`none of the ${files.length} images in '${f.images}' could be decoded`);
   const out = new Float32Array(rows.length * dim);
   rows.forEach((r, i) => out.set(r, i * dim));
-  const list = f.list ?? defaultImageList(f.out);
-  await fsp.mkdir(path.dirname(path.resolve(f.out)), { recursive: true });
-  await writeFileAtomic(f.out, new Uint8Array(out.buffer));
-  await writeFileAtomic(list, `${names.join('\n')}\n`);
+  await writingTo(f.out, '--out', async () => {
+    for (const file of [f.out, list]) await fsp.mkdir(path.dirname(path.resolve(file)), { recursive: true });
+    await writeFileAtomic(f.out, new Uint8Array(out.buffer));
+    await writeFileAtomic(shapeFile(f.out), `${JSON.stringify({ format: FEATURES_FORMAT, rows: rows.length, dim })}\n`);
+    await writeFileAtomic(list, `${names.join('\n')}\n`);
+  });
   process.stdout.write(`wrote ${rows.length} feature rows of ${dim} values to ${f.out} and their image names to ${list} ` +
     `(${(1000 * seconds / files.length).toFixed(1)} ms per image)` +
     `${skipped.length ? `; skipped ${skipped.length} image${skipped.length > 1 ? 's' : ''} that could not be decoded: ${skipped.join(', ')}` : ''}\n`);

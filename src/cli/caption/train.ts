@@ -1,7 +1,10 @@
+import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { CaptionTrainer, defaultCaptionTrainConfig, type CaptionTrainConfig, type CaptionScores } from '../../caption/index.js';
-import { saveCheckpoint } from '../../io/checkpoint_files.js';
+import { saveCheckpoint, epochCheckpointName } from '../../io/checkpoint_files.js';
+import { ConfigError } from '../../errors.js';
+import { prepareOutputDir, writingTo } from '../output_paths.js';
 import { int, num, oneOf } from '../options.js';
 import { selectBackend, BACKEND_CHOICES, type BackendChoice } from '../backend.js';
 import { UsageError } from '../errors.js';
@@ -54,6 +57,15 @@ export function addCaptionTrainCommand(caption: Command): void {
 }
 
 async function train(f: TrainFlags): Promise<void> {
+  // the run folder is checked before any reading or training; another run's checkpoints there stay
+  await prepareOutputDir(f.out, '--out');
+  const earlier = (await writingTo(f.out, '--out', () => fsp.readdir(f.out).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return [] as string[];
+    throw e;
+  }))).filter((n) => n === 'latest' || /^(epoch|step)-\d+$/.test(n)).sort();
+  if (earlier.length) {
+    throw new UsageError(`--out '${f.out}' already holds a run (${earlier.slice(0, 3).join(', ')}${earlier.length > 3 ? ', …' : ''}); choose another folder, or remove it first`);
+  }
   const backend = await selectBackend(f.backend);
   const files = { features: path.resolve(f.features), imageList: path.resolve(f.list ?? defaultImageList(f.features)), captions: path.resolve(f.captions), split: path.resolve(f.split) };
   const data = await readCaptionData(files);
@@ -61,7 +73,14 @@ async function train(f: TrainFlags): Promise<void> {
     cell: f.cell, inject: f.inject, embed: f.embed, hidden: f.hidden, dropout: f.dropout, labelSmoothing: f.labelSmoothing, minCount: f.minCount, maxLength: f.maxLength,
     batch: f.batch, lr: f.lr, lrDecay: f.lrDecay, ema: f.ema, clip: f.clip, epochs: f.epochs, patience: f.patience, valBeam: f.valBeam, normalize: f.normalize, seed: f.seed,
   };
-  const trainer = asUsage(() => new CaptionTrainer(data, config));
+  let trainer: CaptionTrainer;
+  try {
+    trainer = new CaptionTrainer(data, config);
+  } catch (e) {
+    // the library names its fields; the person at the terminal typed options
+    if (e instanceof ConfigError) throw new UsageError(e.message.replace(/\bthe minimum word count\b/, 'the minimum word count (--min-count)'));
+    throw e instanceof UsageError ? e : new UsageError((e as Error).message);
+  }
   const emit = (event: Record<string, unknown>, text: string | null) => {
     if (f.json) process.stdout.write(`${JSON.stringify(event)}\n`);
     else if (text !== null) process.stdout.write(`${text}\n`);
@@ -112,7 +131,7 @@ async function train(f: TrainFlags): Promise<void> {
       bestEpoch = e;
       bestScores = scores;
       since = 0;
-      bestDir = await saveCheckpoint(f.out, e, trainer.checkpoint({ data: files, trainSeconds, valScores: scores }), 1);
+      bestDir = await writingTo(f.out, '--out', () => saveCheckpoint(f.out, e, trainer.checkpoint({ data: files, trainSeconds, valScores: scores }), 1, epochCheckpointName(e)));
       emit({ event: 'checkpoint', epoch: e, path: bestDir }, `checkpoint saved: ${bestDir}`);
     } else if (config.patience > 0 && ++since >= config.patience) {
       emit({ event: 'early-stop', epoch: e, bestEpoch }, `validation BLEU-4 has not improved for ${since} epochs: stopping`);

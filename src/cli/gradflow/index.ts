@@ -1,8 +1,10 @@
+import { promises as fsp } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { int, oneOf } from './options.js';
-import { BACKEND_CHOICES, type BackendChoice } from './backend.js';
-import { UsageError } from './errors.js';
-import { needPackages } from './optional.js';
+import { int, oneOf } from '../options.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../backend.js';
+import { UsageError } from '../errors.js';
+import { prepareOutputDir, writingTo } from '../output_paths.js';
+import { needPackages } from '../optional.js';
 
 export interface GradflowFlags {
   out: string; quick?: boolean; checkpoint?: string; data?: string; seq: number; batch: number;
@@ -21,7 +23,7 @@ function list(what: string, parse: (s: string) => number, ok: (v: number) => boo
 export function addGradflowCommand(program: Command): void {
   program.command('gradflow')
     .description('the gradient-flow lab: vanishing and exploding gradients, clipping, RNN vs LSTM vs GRU; writes an HTML report with charts')
-    .option('--out <dir>', 'folder for report.html, charts/ and gradflow.json', 'gradflow')
+    .option('--out <dir>', 'folder for report.html, charts/ and gradflow.json (an earlier report there is replaced)', 'gradflow')
     .option('--quick', 'small sizes and few steps: seconds instead of minutes, outcomes only indicative')
     .option('--checkpoint <path>', 'also probe a model trained by rnnkit train (run folder, latest, checkpoint folder or model.safetensors)')
     .option('--data <path>', 'with --checkpoint: the text to probe it on (default: the text it was trained on)')
@@ -41,8 +43,10 @@ export function addGradflowCommand(program: Command): void {
       checkRanges(f);
       // the charts' packages are optional: missing ones are named before minutes of experiments, not after
       needPackages('rnnkit gradflow', ['vega', 'vega-lite']);
+      // a folder that cannot take the report fails now, not after minutes of experiments
+      await prepareReportFolder(f.out);
       // the lab's code (and its linear algebra and charts) loads only when the command runs
-      const { runGradflow } = await import('./gradflow_run.js');
+      const { runGradflow } = await import('./run.js');
       await runGradflow(f);
     });
 }
@@ -57,4 +61,22 @@ function checkRanges(f: GradflowFlags): void {
   range('batch', f.batch, 1, 1024);
   range('workers', f.workers, 1, 64);
   if (!f.checkpoint && f.data) throw new UsageError('--data is for --checkpoint: give the checkpoint to probe on that text');
+}
+
+/** The files gradflow writes into --out; it rewrites them there only over an earlier gradflow report. */
+export const REPORT_FILES = ['report.html', 'gradflow.json', 'charts'];
+
+async function prepareReportFolder(out: string): Promise<void> {
+  await prepareOutputDir(out, '--out');
+  const present = await writingTo(out, '--out', async () => {
+    const names = new Set(await fsp.readdir(out).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return [] as string[];
+      throw e;
+    }));
+    return REPORT_FILES.filter((n) => names.has(n));
+  });
+  // gradflow.json marks a folder that holds a report of this command: anything else is the user's
+  if (present.length && !present.includes('gradflow.json')) {
+    throw new UsageError(`--out '${out}' already holds ${present.join(' and ')}, not written by rnnkit gradflow; choose another folder`);
+  }
 }

@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { SigmaSweep, CellComparison, ClippingExperiment, GradientFlow } from '../diagnostics/index.js';
-import { importOptional } from './optional.js';
+import type { SigmaSweep, CellComparison, ClippingExperiment, GradientFlow } from '../../diagnostics/index.js';
+import { importOptional } from '../optional.js';
 
 /*
  * The lab's charts as Vega-Lite specifications. Vega renders them to SVG without a browser; every
@@ -32,10 +32,13 @@ function chart(title: string, subtitle: string | string[], body: Record<string, 
   return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title: { text: title, subtitle }, config: CONFIG, ...body } as TopLevelSpec;
 }
 
-/** The same colour for a cell in every chart: RNN red, LSTM orange (its cell state brown), GRU blue. */
+/**
+ * The same colour for a cell in every chart: RNN red, LSTM orange (its cell state c purple, far from the
+ * RNN's red, since the two are the curves the reader compares), GRU blue.
+ */
 function cellColors(names: string[]): { domain: string[]; range: string[] } {
   const domain = [...new Set(names)];
-  const pick = (n: string) => (/cell state/.test(n) ? '#8c564b' : /^LSTM/.test(n) ? '#ff7f0e' : /^GRU/.test(n) ? '#1f77b4' : /^RNN/.test(n) ? '#d62728' : '#7f7f7f');
+  const pick = (n: string) => (/cell state/.test(n) ? '#7b3294' : /^LSTM/.test(n) ? '#ff7f0e' : /^GRU/.test(n) ? '#1f77b4' : /^RNN/.test(n) ? '#d62728' : '#7f7f7f');
   return { domain, range: domain.map(pick) };
 }
 

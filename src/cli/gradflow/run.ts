@@ -3,14 +3,15 @@ import * as path from 'node:path';
 import { availableParallelism } from 'node:os';
 import {
   cellSettings, cellReport, DEFAULT_CELLS,
-  type SigmaSweep, type SigmaSweepOptions, type CellComparison, type CellComparisonOptions, type RecallRun, type ClippingExperiment, type ClippingOptions,
-} from '../diagnostics/index.js';
-import { runJobs, type Job } from './gradflow_jobs.js';
-import { selectBackend } from './backend.js';
-import { probeCheckpoint } from './gradflow_checkpoint.js';
-import { renderReport, LEARNED, type GradflowResults, type RenderedChart } from './gradflow_report.js';
-import type { GradflowFlags } from './gradflow.js';
-import { installed } from './optional.js';
+  type SigmaSweep, type SigmaSweepOptions, type CellComparison, type CellComparisonOptions, type RecallRun, type ClippingExperiment, type ClippingOptions, type LabJob,
+} from '../../diagnostics/index.js';
+import { runJobs } from './jobs.js';
+import { selectBackend } from '../backend.js';
+import { writingTo } from '../output_paths.js';
+import { probeCheckpoint } from './checkpoint.js';
+import { renderReport, LEARNED, type GradflowResults, type RenderedChart } from './report.js';
+import type { GradflowFlags } from './index.js';
+import { installed } from '../optional.js';
 
 /**
  * The experiments' settings, chosen from measurements (the report states them). The full run takes
@@ -46,9 +47,9 @@ export async function runGradflow(f: GradflowFlags): Promise<void> {
   const t = performance.now();
   const cellSet = cellSettings(s.cells);
   const D = cellSet.delays.length;
-  const jobs: Job[] = [
+  const jobs: LabJob[] = [
     { kind: 'sweep', options: s.sweep },
-    ...cellSet.cells.flatMap((spec) => cellSet.delays.map((delay): Job => ({ kind: 'recall', spec, delay, settings: cellSet }))),
+    ...cellSet.cells.flatMap((spec) => cellSet.delays.map((delay): LabJob => ({ kind: 'recall', spec, delay, settings: cellSet }))),
     { kind: 'clipping', options: s.clipping },
   ];
   const workers = f.workers ?? Math.min(availableParallelism(), 8);
@@ -79,34 +80,37 @@ export async function runGradflow(f: GradflowFlags): Promise<void> {
     checkpoint: checkpoint ? { path: checkpoint.path, label: checkpoint.label, text: checkpoint.text, flow: checkpoint.flow } : null,
   };
   const tc = performance.now();
-  const charts = await import('./gradflow_charts.js');
+  const charts = await import('./charts.js');
   const specs = [
     charts.sigmaSweepChart(sweep), charts.cellGradientChart(cells), charts.cellAccuracyChart(cells), charts.gateChart(cells),
     charts.rnnJacobianChart(cells), charts.clippingChart(clipping), ...(checkpoint ? charts.checkpointCharts(checkpoint.flow, checkpoint.label) : []),
   ].filter((c) => c !== null);
   const chartDir = path.join(f.out, 'charts');
-  await fsp.mkdir(chartDir, { recursive: true });
   const rendered: RenderedChart[] = [];
   let pngs = 0;
-  for (const c of specs) {
-    const svg = await charts.renderSvg(c.spec);
-    await fsp.writeFile(path.join(chartDir, `${c.name}.svg`), svg);
-    await fsp.writeFile(path.join(chartDir, `${c.name}.vl.json`), JSON.stringify(c.spec));
-    if (f.png) {
-      const png = await charts.renderPng(svg);
-      if (png) {
-        await fsp.writeFile(path.join(chartDir, `${c.name}.png`), png);
-        pngs++;
+  // the folder was checked before the experiments; a failure now (a full disk) is still one sentence
+  await writingTo(f.out, 'the report folder', async () => {
+    await fsp.mkdir(chartDir, { recursive: true });
+    for (const c of specs) {
+      const svg = await charts.renderSvg(c.spec);
+      await fsp.writeFile(path.join(chartDir, `${c.name}.svg`), svg);
+      await fsp.writeFile(path.join(chartDir, `${c.name}.vl.json`), JSON.stringify(c.spec));
+      if (f.png) {
+        const png = await charts.renderPng(svg);
+        if (png) {
+          await fsp.writeFile(path.join(chartDir, `${c.name}.png`), png);
+          pngs++;
+        }
       }
+      rendered.push({ name: c.name, title: c.title, svg });
     }
-    rendered.push({ name: c.name, title: c.title, svg });
-  }
-  if (f.png && pngs === 0) {
-    log(`note: the PNG renderer (@resvg/resvg-js) ${installed('@resvg/resvg-js') ? 'is not available on this platform' : 'is not installed (npm install @resvg/resvg-js)'}; the charts are SVG only`);
-  }
-  results.seconds = (performance.now() - t0) / 1000;
-  await fsp.writeFile(path.join(f.out, 'gradflow.json'), JSON.stringify(results, null, 1));
-  await fsp.writeFile(path.join(f.out, 'report.html'), renderReport(results, rendered));
+    if (f.png && pngs === 0) {
+      log(`note: the PNG renderer (@resvg/resvg-js) ${installed('@resvg/resvg-js') ? 'is not available on this platform' : 'is not installed (npm install @resvg/resvg-js)'}; the charts are SVG only`);
+    }
+    results.seconds = (performance.now() - t0) / 1000;
+    await fsp.writeFile(path.join(f.out, 'gradflow.json'), JSON.stringify(results, null, 1));
+    await fsp.writeFile(path.join(f.out, 'report.html'), renderReport(results, rendered));
+  });
   log(`charts: ${rendered.length} in ${chartDir} (${elapsed(tc)})`);
   log(`report: ${path.join(f.out, 'report.html')} — numbers in ${path.join(f.out, 'gradflow.json')} (${results.seconds.toFixed(1)} s in all)`);
 }
