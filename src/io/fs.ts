@@ -152,8 +152,9 @@ const PSEUDO = ['/proc', '/sys', '/dev'];
  * Makes sure `dir` is a folder this process can write files into, creating it (and its parents) if
  * needed, before any work starts. Every problem becomes one FileError naming the path: a kernel file
  * system (/proc, /sys, /dev), a file in the way, a read-only or full disk, missing permissions.
+ * Returns the folders it created, outermost first.
  */
-export async function ensureWritableDir(dir: string, what = 'folder'): Promise<void> {
+export async function ensureWritableDir(dir: string, what = 'folder'): Promise<string[]> {
   if (dir.trim() === '') throw new FileError(dir, undefined, `the ${what} is an empty path: give a folder name`);
   if (dir.includes('\0')) throw new FileError(dir, undefined, `the ${what} path contains a NUL character: give a plain folder name`);
   const abs = path.resolve(dir);
@@ -172,7 +173,7 @@ export async function ensureWritableDir(dir: string, what = 'folder'): Promise<v
       st = await fsp.stat(at);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' && path.dirname(at) !== at) {
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && path.dirname(at) !== at) {
         missing.unshift(at);
         at = path.dirname(at);
         continue;
@@ -203,4 +204,5 @@ export async function ensureWritableDir(dir: string, what = 'folder'): Promise<v
     throw fileError(e, dir, `write into the ${what}`);
   }
   await fsp.rm(probe, { force: true });
+  return missing;
 }
