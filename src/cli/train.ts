@@ -139,13 +139,13 @@ async function trainIn(out: string, lock: RunLock, ckpt: Awaited<ReturnType<type
   const steps = await listCheckpoints(out);
   const hasLatest = await exists(path.join(out, LATEST));
   const sameRun = ckpt !== null && path.resolve(path.dirname(ckpt.dir)) === path.resolve(out);
+  if (hasLatest && !(await isLink(path.join(out, LATEST)))) {
+    throw new UsageError(`'${path.join(out, LATEST)}' is not a link to a checkpoint, so rnnkit will not replace it: move it away, or write to another folder (--out)`);
+  }
   if ((steps.length || hasLatest) && !sameRun) {
     const last = steps.length ? checkpointName(steps[steps.length - 1]) : LATEST;
     throw new UsageError(`'${out}' already holds ${ckpt ? 'another' : 'a'} run (${last}): write ${ckpt ? 'the resumed run' : 'a new run'} to another folder (--out another-folder)` +
       `${ckpt ? '' : `, or continue that one (npx rnnkit train --resume ${path.join(out, LATEST)})`}`);
-  }
-  if (hasLatest && !(await isLink(path.join(out, LATEST)))) {
-    throw new UsageError(`'${path.join(out, LATEST)}' is not a link to a checkpoint, so rnnkit will not replace it: move it away, or write to another folder (--out)`);
   }
   const cleaned = await cleanRunDir(out);
   if (cleaned) notices.push(`removed ${cleaned} unfinished file${cleaned > 1 ? 's' : ''} an interrupted run left in ${out}`);
