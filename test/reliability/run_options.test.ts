@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { rnnkit, tempDir, makeCorpus } from '../helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { rnnkit, tempDir, makeCorpus, CLI } from '../helpers/cli.js';
 import { decodeSafetensors } from '../../src/io/safetensors.js';
 
 const tiny = ['--hidden', '16', '--seq', '16', '--batch', '4', '--sample-length', '0'];
@@ -60,4 +61,21 @@ test('--gradflow-every does not change the numbers: monitored and unmonitored ru
     mb.run.gradflowEvery = 0;
     assert.deepEqual(mb, ma);
   }
+});
+
+test('in a terminal the final validation, checkpoint and done lines reach the screen', (t) => {
+  const script = spawnSync('script', ['--version'], { encoding: 'utf8' });
+  if (script.status !== 0) {
+    t.skip('util-linux `script` (a pseudo-terminal) is not installed');
+    return;
+  }
+  const dir = tempDir();
+  const cmd = [process.execPath, CLI, 'train', '--data', makeCorpus(dir), ...tiny, '--backend', 'js', '--steps', '12', '--val-every', '0', '--out', path.join(dir, 'X')]
+    .map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const screen = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+  assert.match(screen, /step 12: validation loss \d\.\d+ nats\/char/);
+  assert.match(screen, /checkpoint saved: .*step-000012/);
+  assert.match(screen, /done: 12 steps in .*Try: npx rnnkit sample --checkpoint /);
 });
