@@ -141,7 +141,7 @@ export function fileError(e: unknown, target: string, doing: string): unknown {
   if (e instanceof FileError) return e;
   const code = (e as NodeJS.ErrnoException | null)?.code;
   if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) return e;
-  const advice = ADVICE[code] ?? `the system reported ${code}: check the path and try again`;
+  const advice = ADVICE[code] ?? `the system reported an error (${code}); check the path and try again`;
   return new FileError(target, code, `cannot ${doing} '${target}': ${advice}`);
 }
 
