@@ -103,8 +103,10 @@ async function train(f: TrainFlags, cmd: Command): Promise<void> {
     const stored = (sm.config ?? {}) as Partial<TrainConfig>;
     const changed = FIXED.filter((k) => given(k) && stored[k] !== undefined && f[k as keyof TrainFlags] !== stored[k]);
     if (changed.length) {
-      throw new UsageError(`${changed.map(flagOf).join(', ').replace('--carry', '--no-carry')} cannot change when resuming (the run was made with ` +
-        `${changed.map((k) => `${flagOf(k)} ${String(stored[k])}`).join(', ')}): leave ${changed.length > 1 ? 'them' : 'it'} out, or start a new run with --out another-folder`);
+      const flag = (k: string) => (k === 'carry' ? '--no-carry' : flagOf(k));
+      const was = (k: keyof TrainConfig) => (k === 'carry' ? (stored.carry ? 'its state carried from chunk to chunk' : '--no-carry') : `${flagOf(k)} ${String(stored[k])}`);
+      throw new UsageError(`${changed.map(flag).join(', ')} cannot change when resuming (the run was made with ${changed.map(was).join(', ')}): ` +
+        `leave ${changed.length > 1 ? 'them' : 'it'} out, or start a new run with --out another-folder`);
     }
     run = storedRunOptions(sm.run, ckpt.dir);
     if (!given('out')) out = path.dirname(ckpt.dir);
