@@ -67,7 +67,11 @@ export async function cleanRunDir(runDir: string): Promise<number> {
     // a lock being taken right now (by a process that will then find ours) is not debris
     const locking = /^\.lock\.tmp-(\d+)-/.exec(name);
     if (!DEBRIS.test(name) && !(locking && !alive(Number(locking[1])))) continue;
-    await fsp.rm(path.join(runDir, name), { recursive: true, force: true });
+    try {
+      await fsp.rm(path.join(runDir, name), { recursive: true, force: true });
+    } catch (e) {
+      throw fileError(e, path.join(runDir, name), 'remove the leftover');
+    }
     n++;
   }
   return n;

@@ -61,7 +61,11 @@ export async function removeAtomic(target: string): Promise<void> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw fileError(e, target, 'remove');
   }
-  await fsp.rm(trash, { recursive: true, force: true });
+  try {
+    await fsp.rm(trash, { recursive: true, force: true });
+  } catch (e) {
+    throw fileError(e, trash, 'remove');
+  }
 }
 
 /**
