@@ -3,9 +3,8 @@ import { InvalidArgumentError } from 'commander';
 /** Commander parsers that refuse bad numbers with a message naming what was expected. */
 export function int(min = 0): (v: string) => number {
   return (v) => {
-    // Number('') and Number(' ') are 0: an empty value is refused, not read as zero
-    const n = v.trim() === '' ? NaN : Number(v);
-    // beyond 2^53 an integer is no longer exact (1e99 would pass as one)
+    // Number('') and Number(' ') are 0, and Number('0x10') is 16: only plain decimal digits count
+    const n = /^\s*[+-]?\d+\s*$/.test(v) ? Number(v) : NaN;
     if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer ≥ ${min}`);
     return n;
   };
@@ -13,7 +12,8 @@ export function int(min = 0): (v: string) => number {
 
 export function num(min = -Infinity, max = Infinity, inclusiveMin = true): (v: string) => number {
   return (v) => {
-    const n = Number(v);
+    // a decimal number only: Number() would also read '0x10', '0b1' and ' ' (as 0)
+    const n = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(v) ? Number(v) : NaN;
     if (v.trim() === '' || !Number.isFinite(n) || (inclusiveMin ? n < min : n <= min) || n > max) {
       throw new InvalidArgumentError(`expected a number ${inclusiveMin ? '≥' : '>'} ${min}${max < Infinity ? ` and ≤ ${max}` : ''}`);
     }

@@ -8,6 +8,7 @@ export type TrainEvent =
   | { event: 'val'; step: number; loss: number; bpc: number }
   | { event: 'sample'; step: number; text: string }
   | { event: 'checkpoint'; step: number; path: string }
+  | { event: 'notice'; text: string }
   | { event: 'profile'; steps: number; stepMs: number; kernels: { kernel: string; calls: number; ms: number }[] }
   | ({ event: 'gradflow' } & GradFlowSnapshot)
   | { event: 'done'; step: number; seconds: number; checkpoint: string; interrupted: boolean };
@@ -38,6 +39,8 @@ function describe(e: TrainEvent): string | null {
       return `sample at step ${e.step}:\n  ${e.text.replace(/\n/g, '\n  ')}`;
     case 'checkpoint':
       return `checkpoint saved: ${e.path}`;
+    case 'notice':
+      return e.text;
     case 'profile': {
       const rows = e.kernels.map((k) => `  ${k.kernel.padEnd(28)} ${String(k.calls).padStart(9)} ${(k.ms / e.steps).toFixed(2).padStart(10)} ${(100 * k.ms / e.stepMs).toFixed(1).padStart(6)}%`);
       const inKernels = e.kernels.reduce((s, k) => s + k.ms, 0);
@@ -54,8 +57,8 @@ function describe(e: TrainEvent): string | null {
     }
     case 'done':
       return e.interrupted
-        ? `interrupted at step ${e.step}; checkpoint saved to ${e.checkpoint}. Continue with: rnnkit train --resume ${e.checkpoint}`
-        : `done: ${e.step} steps in ${fmtTime(e.seconds)}; model at ${e.checkpoint}. Try: rnnkit sample --checkpoint ${e.checkpoint}`;
+        ? `interrupted at step ${e.step}; checkpoint saved to ${e.checkpoint}. Continue with: npx rnnkit train --resume ${e.checkpoint}`
+        : `done: ${e.step} steps in ${fmtTime(e.seconds)}; model at ${e.checkpoint}. Try: npx rnnkit sample --checkpoint ${e.checkpoint}`;
     default:
       return null;
   }
@@ -70,6 +73,7 @@ export function terminalReporter(total: number): Reporter {
   let bar: cliProgress.SingleBar | null = null;
   const started = Date.now();
   let first = 0;
+  let closed = false;
   return {
     emit(e) {
       if (e.event === 'step') {
@@ -88,6 +92,11 @@ export function terminalReporter(total: number): Reporter {
       if (line) multi.log(`${line}\n`);
     },
     close() {
+      if (closed) return;
+      closed = true;
+      // log() only buffers until the next redraw, and stop() does not redraw: draw once more so that
+      // the last lines (final validation, sample, checkpoint, done, the resume hint) reach the terminal
+      multi.update();
       multi.stop();
     },
   };

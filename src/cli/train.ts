@@ -1,8 +1,11 @@
+import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { CharLMTrainer, DivergedError, defaultTrainConfig, type TrainConfig } from '../text/index.js';
-import { saveCheckpoint, loadCheckpoint, checkpointName } from '../io/checkpoint_files.js';
+import { saveCheckpoint, loadCheckpoint, listCheckpoints, lockRunDir, cleanRunDir, checkpointName, LATEST, type RunLock } from '../io/checkpoint_files.js';
+import { ensureWritableDir, exists } from '../io/fs.js';
 import { readCorpus, DEFAULT_CORPUS } from './corpus_files.js';
+import { trainMemoryBytes, memoryBudget, limitBytes, formatBytes } from './train_memory.js';
 import { jsonReporter, lineReporter, terminalReporter, type Reporter } from './progress.js';
 import { int, num, oneOf } from './options.js';
 import { selectBackend, BACKEND_CHOICES, type BackendChoice } from './backend.js';
@@ -28,6 +31,21 @@ interface TrainFlags {
 
 const d = defaultTrainConfig;
 
+/**
+ * How a run reports and saves, as opposed to what it trains: stored in each checkpoint's state so that
+ * a resumed run keeps them; one given again on the command line wins.
+ */
+interface RunOptions { keep: number; checkpointEvery: number; valEvery: number; gradflowEvery: number; logEvery: number; sampleLength: number; temperature: number }
+const RUN_DEFAULTS: RunOptions = { keep: 3, checkpointEvery: 250, valEvery: 250, gradflowEvery: 0, logEvery: 50, sampleLength: 200, temperature: 0.8 };
+const RUN_PARSERS: Record<keyof RunOptions, (v: string) => number> = {
+  keep: int(0), checkpointEvery: int(1), valEvery: int(0), gradflowEvery: int(0), logEvery: int(1), sampleLength: int(0), temperature: num(0, 10, false),
+};
+const flagOf = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/** The options that define the model, the data split or the optimisation: fixed for the life of a run. */
+const FIXED: (keyof TrainConfig)[] = ['cell', 'nonlinearity', 'hidden', 'layers', 'dropout', 'seq', 'batch', 'optimizer', 'lr', 'weightDecay',
+  'schedule', 'warmup', 'decayEvery', 'decay', 'clip', 'valFraction', 'valChars', 'carry', 'seed'];
+
 export function addTrainCommand(program: Command): void {
   program.command('train')
     .description('train a character-level language model on a text (default: Moby Dick) and save checkpoints')
@@ -50,11 +68,11 @@ export function addTrainCommand(program: Command): void {
     .option('--steps <n>', 'optimizer steps in total', int(1), d.steps)
     .option('--val-fraction <f>', 'share of the text held out for validation', num(0, 0.49), d.valFraction)
     .option('--val-chars <n>', 'validation characters scored each time', int(1), d.valChars)
-    .option('--val-every <steps>', 'validate and print a sample every N steps (0: only at the end)', int(0), 250)
-    .option('--sample-length <n>', 'length of the samples shown while training', int(0), 200)
-    .option('--temperature <t>', 'temperature of the samples shown while training', num(0, 10, false), 0.8)
-    .option('--checkpoint-every <steps>', 'save a checkpoint every N steps', int(1), 250)
-    .option('--keep <n>', 'checkpoints to keep in the run folder (0: all)', int(0), 3)
+    .option('--val-every <steps>', 'validate and print a sample every N steps (0: only at the end)', int(0), RUN_DEFAULTS.valEvery)
+    .option('--sample-length <n>', 'length of the samples shown while training', int(0), RUN_DEFAULTS.sampleLength)
+    .option('--temperature <t>', 'temperature of the samples shown while training', num(0, 10, false), RUN_DEFAULTS.temperature)
+    .option('--checkpoint-every <steps>', 'save a checkpoint every N steps', int(1), RUN_DEFAULTS.checkpointEvery)
+    .option('--keep <n>', 'checkpoints to keep in the run folder (0: all)', int(0), RUN_DEFAULTS.keep)
     .option('--seed <n>', 'random seed (initialization, dropout)', int(0), d.seed)
     .option('--no-carry', 'reset the hidden state at every chunk instead of carrying it')
     .option('--out <dir>', 'run folder for checkpoints', 'runs')
@@ -63,34 +81,104 @@ export function addTrainCommand(program: Command): void {
     .option('--threads <n>', 'threads for the wasm kernels (default: the cores, at most 2)', int(1))
     .option('--json', 'print one JSON object per event instead of a progress bar')
     .option('--profile', 'time every kernel and print where the training steps spent their time')
-    .option('--log-every <steps>', 'without a terminal: print a step line every N steps', int(1), 50)
-    .option('--gradflow-every <steps>', 'every N steps log each layer\'s gradient norm, the clip ratio and σ_max(W_hh) (0: off)', int(0), 0)
+    .option('--log-every <steps>', 'without a terminal: print a step line every N steps', int(1), RUN_DEFAULTS.logEvery)
+    .option('--gradflow-every <steps>', 'every N steps log each layer\'s gradient norm, the clip ratio and σ_max(W_hh) (0: off)', int(0), RUN_DEFAULTS.gradflowEvery)
     .action(async (flags: TrainFlags, cmd: Command) => train(flags, cmd));
 }
 
 async function train(f: TrainFlags, cmd: Command): Promise<void> {
-  const backend = await selectBackend(f.backend, f.threads);
-  const threads = (kernels() as { threads?: number }).threads ?? 1;
-  const profiler = f.profile ? profiled(kernels()) : null;
-  let trainer: CharLMTrainer;
+  const given = (key: string) => cmd.getOptionValueSource(key) === 'cli';
+  if (given('nonlinearity') && f.nonlinearity !== 'tanh' && f.cell !== 'rnn') {
+    throw new UsageError(`--nonlinearity ${f.nonlinearity} applies to --cell rnn only (the ${f.cell.toUpperCase()}'s gates have fixed activations): leave it out, or use --cell rnn`);
+  }
+  if (f.resume !== undefined && f.resume.trim() === '') throw new UsageError('--resume is empty: give a run folder, its latest, or a checkpoint folder');
+  const notices: string[] = [];
+
+  // what to train: a new run's configuration, or a checkpoint's (read before anything is written)
+  let ckpt: Awaited<ReturnType<typeof loadCheckpoint>> | null = null;
+  let run: RunOptions = { ...RUN_DEFAULTS };
   let out = f.out;
-  let dataName: string;
   if (f.resume) {
     // another kind of checkpoint has no training state to resume: say what it is, not what it lacks
     if ((await loadCheckpoint(f.resume)).model.meta.format === CAPTION_CHECKPOINT_FORMAT) {
       throw new UsageError(`'${f.resume}' is an image-captioning checkpoint: rnnkit train --resume continues character-model runs, ` +
         'and rnnkit caption train cannot resume one; start a new run with rnnkit caption train');
     }
-    const ckpt = await loadCheckpoint(f.resume, true);
+    ckpt = await loadCheckpoint(f.resume, true);
+    const sm = (ckpt.state?.meta ?? {}) as Record<string, unknown>;
+    const stored = (sm.config ?? {}) as Partial<TrainConfig>;
+    const changed = FIXED.filter((k) => given(k) && stored[k] !== undefined && f[k as keyof TrainFlags] !== stored[k]);
+    if (changed.length) {
+      const flag = (k: string) => (k === 'carry' ? '--no-carry' : flagOf(k));
+      const was = (k: keyof TrainConfig) => (k === 'carry' ? (stored.carry ? 'its state carried from chunk to chunk' : '--no-carry') : `${flagOf(k)} ${String(stored[k])}`);
+      throw new UsageError(`${changed.map(flag).join(', ')} cannot change when resuming (the run was made with ${changed.map(was).join(', ')}): ` +
+        `leave ${changed.length > 1 ? 'them' : 'it'} out, or start a new run with --out another-folder`);
+    }
+    run = storedRunOptions(sm.run, ckpt.dir);
+    if (!given('out')) out = path.dirname(ckpt.dir);
+  }
+  const overrides: string[] = [];
+  for (const key of Object.keys(RUN_DEFAULTS) as (keyof RunOptions)[]) {
+    if (!given(key)) continue;
+    if (ckpt && f[key] !== run[key]) overrides.push(`${flagOf(key)} ${f[key]} (was ${run[key]})`);
+    run[key] = f[key];
+  }
+  if (overrides.length) notices.push(`resuming with ${overrides.join(', ')} from the command line instead of the checkpoint's`);
+
+  // the run folder: writable, ours alone (locked), holding no other run, cleaned of a dead writer's leftovers
+  const created = await ensureWritableDir(out, 'run folder');
+  const lock = lockRunDir(out);
+  let saved = false;
+  try {
+    await trainIn(out, lock, ckpt, run, notices, f, given, () => { saved = true; });
+  } catch (e) {
+    // a run that stops before its first checkpoint leaves no trace: the lock goes, and the folders it made
+    if (!saved) {
+      lock.release();
+      for (const dir of created.reverse()) await fsp.rmdir(dir).catch(() => {});
+    }
+    throw e;
+  }
+}
+
+async function trainIn(out: string, lock: RunLock, ckpt: Awaited<ReturnType<typeof loadCheckpoint>> | null, run: RunOptions,
+  notices: string[], f: TrainFlags, given: (key: string) => boolean, onSaved: () => void): Promise<void> {
+  if (lock.tookOver) notices.push(`took over the lock of ${out} from process ${lock.tookOver.pid || '(unknown)'}, which is no longer running`);
+  const steps = await listCheckpoints(out);
+  const hasLatest = await exists(path.join(out, LATEST));
+  const sameRun = ckpt !== null && path.resolve(path.dirname(ckpt.dir)) === path.resolve(out);
+  if (hasLatest && !(await isLink(path.join(out, LATEST)))) {
+    throw new UsageError(`'${path.join(out, LATEST)}' is not a link to a checkpoint, so rnnkit will not replace it: move it away, or write to another folder (--out)`);
+  }
+  if ((steps.length || hasLatest) && !sameRun) {
+    const last = steps.length ? checkpointName(steps[steps.length - 1]) : LATEST;
+    throw new UsageError(`'${out}' already holds ${ckpt ? 'another' : 'a'} run (${last}): write ${ckpt ? 'the resumed run' : 'a new run'} to another folder (--out another-folder)` +
+      `${ckpt ? '' : `, or continue that one (npx rnnkit train --resume ${path.join(out, LATEST)})`}`);
+  }
+  const cleaned = await cleanRunDir(out);
+  if (cleaned) notices.push(`removed ${cleaned} unfinished file${cleaned > 1 ? 's' : ''} an interrupted run left in ${out}`);
+
+  const backend = await selectBackend(f.backend, f.threads);
+  const threads = (kernels() as { threads?: number }).threads ?? 1;
+  const profiler = f.profile ? profiled(kernels()) : null;
+  let trainer: CharLMTrainer;
+  let dataName: string;
+  if (ckpt) {
     const name = ckpt.state?.meta.corpusName;
     const stored = typeof name === 'string' ? name : DEFAULT_CORPUS;
-    const given = cmd.getOptionValueSource('data') === 'cli' ? f.data : stored;
-    const corpus = await readCorpus(given);
+    const corpus = await readCorpus(given('data') ? f.data : stored);
     dataName = corpus.name;
-    const steps = cmd.getOptionValueSource('steps') === 'cli' ? f.steps : undefined;
-    trainer = CharLMTrainer.resume(corpus.text, ckpt, ckpt.dir, { steps });
-    if (cmd.getOptionValueSource('out') !== 'cli') out = path.dirname(ckpt.dir);
+    const cfg = ckpt.state?.meta.config as TrainConfig | undefined;
+    const vocab = ckpt.model.meta.vocab;
+    if (cfg && Array.isArray(vocab)) checkMemory(cfg, vocab.length, true);
+    trainer = CharLMTrainer.resume(corpus.text, ckpt, ckpt.dir, { steps: given('steps') ? f.steps : undefined });
+    checkPosition(trainer, ckpt.dir);
     if (trainer.done) throw new UsageError(`${ckpt.dir} already finished its ${trainer.config.steps} steps: pass a larger --steps to train on`);
+    const later = steps.filter((s) => s > trainer.step);
+    if (sameRun && later.length) {
+      throw new UsageError(`resuming from step ${trainer.step} would overwrite the later checkpoints of '${out}' (${later.map(checkpointName).join(', ')}): ` +
+        `resume from ${path.join(out, LATEST)}, or write to another folder (--out another-folder)`);
+    }
   } else {
     const corpus = await readCorpus(f.data);
     dataName = corpus.name;
@@ -99,39 +187,50 @@ async function train(f: TrainFlags, cmd: Command): Promise<void> {
       lr: f.lr, weightDecay: f.weightDecay, schedule: f.schedule, warmup: f.warmup, decayEvery: f.decayEvery, decay: f.decay,
       clip: f.clip, steps: f.steps, valFraction: f.valFraction, valChars: f.valChars, carry: f.carry, seed: f.seed,
     };
+    checkMemory(config, new Set(corpus.text).size, false);
     trainer = CharLMTrainer.create(corpus.text, config);
   }
 
   const total = trainer.config.steps;
-  const reporter: Reporter = f.json ? jsonReporter() : process.stdout.isTTY ? terminalReporter(total) : lineReporter(f.logEvery);
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130); // a second Ctrl-C leaves at once (the handler stays until exit)
-    interrupted = true;
+  const reporter: Reporter = f.json ? jsonReporter() : process.stdout.isTTY ? terminalReporter(total) : lineReporter(run.logEvery);
+  let stopSignal: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopSignal) { // a second Ctrl-C leaves at once (the handler stays until exit)
+      reporter.close();
+      process.exit(130);
+    }
+    stopSignal = sig;
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let lastGood: string | null = ckpt?.dir ?? null;
   const save = async () => {
-    const dir = await saveCheckpoint(out, trainer.step, trainer.checkpoint(dataName), f.keep);
+    const c = trainer.checkpoint(dataName);
+    if (c.state) c.state.meta.run = run;
+    const dir = await saveCheckpoint(out, trainer.step, c, run.keep);
+    onSaved();
+    lastGood = dir;
     reporter.emit({ event: 'checkpoint', step: trainer.step, path: dir });
     return dir;
   };
   const valAndSample = () => {
     const v = trainer.validate();
     if (v) reporter.emit({ event: 'val', step: trainer.step, ...v });
-    if (f.sampleLength > 0) reporter.emit({ event: 'sample', step: trainer.step, text: trainer.preview(f.sampleLength, f.temperature) });
+    if (run.sampleLength > 0) reporter.emit({ event: 'sample', step: trainer.step, text: trainer.preview(run.sampleLength, run.temperature) });
   };
 
   reporter.emit({
     event: 'start', steps: total, fromStep: trainer.step, params: trainer.model.numParameters(), vocab: trainer.vocab.size,
     trainChars: trainer.streams.ids.length, valChars: trainer.valIds.length, backend, threads, out, data: dataName, config: trainer.config,
   });
+  for (const text of notices) reporter.emit({ event: 'notice', text });
   const t0 = performance.now();
   let lastSaved = '';
   let stepMs = 0, stepsTimed = 0;
   if (profiler) setBackend(profiler);
-  const monitor = f.gradflowEvery > 0 ? new GradFlowMonitor(trainer.model, f.gradflowEvery, trainer.config.clip, trainer.config.hidden) : null;
+  const monitor = run.gradflowEvery > 0 ? new GradFlowMonitor(trainer.model, run.gradflowEvery, trainer.config.clip, trainer.config.hidden) : null;
   try {
-    while (!trainer.done && !interrupted) {
+    while (!trainer.done && !stopSignal) {
       const s0 = performance.now();
       const { result: r, snapshot } = monitor ? monitor.watch(() => trainer.trainStep()) : { result: trainer.trainStep(), snapshot: null };
       const dt = (performance.now() - s0) / 1000;
@@ -139,18 +238,18 @@ async function train(f: TrainFlags, cmd: Command): Promise<void> {
       stepsTimed++;
       reporter.emit({ event: 'step', step: r.step, loss: r.loss, gradNorm: r.gradNorm, clipped: r.clipped, lr: r.lr, charsPerSec: r.chars / dt, epoch: r.epoch });
       if (snapshot) reporter.emit({ event: 'gradflow', ...snapshot });
-      if (f.valEvery > 0 && r.step % f.valEvery === 0 && !trainer.done) withoutProfiler(profiler, valAndSample);
-      if (r.step % f.checkpointEvery === 0 || trainer.done) lastSaved = await save();
+      if (run.valEvery > 0 && r.step % run.valEvery === 0 && !trainer.done) withoutProfiler(profiler, valAndSample);
+      // the last checkpoint waits for the final validation, so that its history holds it
+      if (r.step % run.checkpointEvery === 0 && !trainer.done) lastSaved = await save();
       // let Ctrl-C (and the progress bar's timer) in between steps
       await new Promise((res) => setImmediate(res));
     }
-    if (interrupted) lastSaved = await save();
-    else withoutProfiler(profiler, valAndSample);
+    if (!stopSignal) withoutProfiler(profiler, valAndSample);
+    lastSaved = await save();
   } catch (e) {
     reporter.close();
     if (e instanceof DivergedError) {
-      const prev = trainer.step >= f.checkpointEvery ? path.join(out, checkpointName(trainer.step - (trainer.step % f.checkpointEvery))) : null;
-      throw new UsageError(`${e.message}. ${prev ? `The last good checkpoint (${prev}) is untouched. ` : 'No checkpoint was written. '}` +
+      throw new UsageError(`${e.message}. ${lastGood ? `The last good checkpoint (${lastGood}) is untouched. ` : 'No checkpoint was written. '}` +
         `Try a lower --lr (now ${trainer.config.lr}) or gradient clipping (--clip 5${trainer.config.clip ? `, now ${trainer.config.clip}` : ''}).`);
     }
     throw e;
@@ -159,7 +258,57 @@ async function train(f: TrainFlags, cmd: Command): Promise<void> {
     setBackend(profiler.inner);
     reporter.emit({ event: 'profile', steps: stepsTimed, stepMs, kernels: profiler.report() });
   }
-  reporter.emit({ event: 'done', step: trainer.step, seconds: (performance.now() - t0) / 1000, checkpoint: lastSaved || path.join(out, 'latest'), interrupted });
+  const interrupted = stopSignal !== null;
+  reporter.emit({ event: 'done', step: trainer.step, seconds: (performance.now() - t0) / 1000, checkpoint: lastSaved, interrupted });
   reporter.close();
-  if (interrupted) process.exitCode = 130;
+  lock.release();
+  if (interrupted) process.exitCode = stopSignal === 'SIGTERM' ? 143 : 130;
+}
+
+/** The run options a checkpoint stored (untrusted: each is checked as the command line would). */
+function storedRunOptions(raw: unknown, source: string): RunOptions {
+  const run = { ...RUN_DEFAULTS };
+  if (raw === undefined) return run; // written before run options were stored
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`${source}: the stored run options are not an object (damaged state file?): resume from another checkpoint`);
+  for (const key of Object.keys(RUN_DEFAULTS) as (keyof RunOptions)[]) {
+    const v = (raw as Record<string, unknown>)[key];
+    if (v === undefined) continue;
+    try {
+      if (typeof v !== 'number') throw new Error();
+      run[key] = RUN_PARSERS[key](String(v));
+    } catch {
+      throw new UsageError(`${source}: the stored ${flagOf(key)} (${JSON.stringify(v)}) is not valid (damaged state file?): give ${flagOf(key)} on the command line`);
+    }
+  }
+  return run;
+}
+
+/** Refuses a run whose weights, optimizer state and activations would not fit in memory. */
+function checkMemory(config: TrainConfig, vocab: number, resuming: boolean): void {
+  const need = trainMemoryBytes(config, vocab);
+  const have = memoryBudget();
+  if (!(need > have)) return; // (a damaged configuration, NaN here, is refused where it is read)
+  throw new UsageError(`this run needs about ${formatBytes(need)} of memory (weights, gradients, optimizer state and the activations of ` +
+    `${config.batch} × ${config.seq} characters × ${config.layers} layer${config.layers > 1 ? 's' : ''}), more than the ${formatBytes(have)} a run may use here (the memory available, at most ${formatBytes(limitBytes())}; RNNKIT_MEMORY_LIMIT_MB sets another limit): ` +
+    (resuming ? 'free some memory, or resume on a machine with more' : 'use a smaller --hidden, --layers, --batch or --seq'));
+}
+
+/** A resumed data position must lie inside the text the streams cut (a crafted state could point anywhere). */
+function checkPosition(trainer: CharLMTrainer, source: string): void {
+  const p = trainer.streams.position as { offset?: unknown; epoch?: unknown } | null;
+  const L = trainer.streams.streamLength, T = trainer.config.seq;
+  const ok = p && typeof p.offset === 'number' && typeof p.epoch === 'number' && Number.isSafeInteger(p.offset) && Number.isSafeInteger(p.epoch) &&
+    p.offset >= 0 && p.offset <= L && p.offset % T === 0 && p.epoch >= 0;
+  if (!ok) {
+    throw new UsageError(`${source}: the stored data position (${JSON.stringify(p)}) lies outside the training text (${L} characters per stream, chunks of ${T}): ` +
+      'the state file is damaged or belongs to another text; resume from another checkpoint');
+  }
+}
+
+async function isLink(p: string): Promise<boolean> {
+  try {
+    return (await fsp.lstat(p)).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }

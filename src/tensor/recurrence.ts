@@ -100,9 +100,14 @@ export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Te
   const cPrevAt = (t: number) => (before(t) < 0 ? cInit : at(cs!, before(t), BH));
 
   // A backend with whole-sequence kernels runs the loop below in one call (and may split the batch over
-  // threads); the step loop stays for the others, and for a probe, which must see every step.
+  // threads); the step loop stays for the others. A probe sees every step afterwards and only reads,
+  // so that watching a run never changes its numbers.
   const seq: SequenceArgs = { kind, T, B, H, reverse, gates, wHh: wHh.data, hInit, cInit: kind === 'lstm' ? cInit : null, hs, cs, ghs };
-  const whole = !probe && K.recurrenceForward?.(seq, bHh && kind === 'gru' ? bHh.data : null) === true;
+  const whole = K.recurrenceForward?.(seq, bHh && kind === 'gru' ? bHh.data : null) === true;
+  if (whole && probe?.forward) for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    probe.forward(site, t, at(gates, t, BG), at(hs, t, BH), cs ? at(cs, t, BH) : null);
+  }
   if (!whole) for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const g = at(gates, t, BG), hPrev = hPrevAt(t), h = at(hs, t, BH);
@@ -148,7 +153,12 @@ export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Te
 
     // a carried state is detached: then ∂L/∂h_0 has no taker, and the last step's multiply by W_hh is spared
     const initGrad = !!(h0?.requiresGrad || c0?.requiresGrad);
-    const whole = !probe && K.recurrenceBackward?.(seq, gOut ?? null, dG, kind === 'gru' ? dGh : null, dh, dc, initGrad) === true;
+    const whole = K.recurrenceBackward?.(seq, gOut ?? null, dG, kind === 'gru' ? dGh : null, dh, dc, initGrad) === true;
+    const watcher = probe;
+    if (whole && watcher?.backward) {
+      replayBackward(kind, T, B, H, reverse, gates, cs, wHh.data, dG, dGh, gOut ?? null, ghT ?? null, gcT ?? null,
+        (t, dhT, dcT) => watcher.backward!(site, t, dhT, dcT));
+    }
     if (!whole) for (let s = T - 1; s >= 0; s--) {
       const t = reverse ? T - 1 - s : s;
       if (gOut) K.addScaled(dh, at(gOut, t, BH), 1, dh);
@@ -196,4 +206,42 @@ function fillRows(m: Float32Array, v: Float32Array | null, rows: number): void {
     return;
   }
   for (let r = 0; r < rows; r++) m.set(v, r * v.length);
+}
+
+/**
+ * Rebuilds, for a probe, the ∂L/∂h_t (and the LSTM's ∂L/∂c_t arriving from step t+1) that a
+ * whole-sequence backward kernel does not keep, from the gate gradients it wrote; everything lands in
+ * scratch buffers, so the gradients of the op stay exactly as the kernel computed them.
+ */
+function replayBackward(kind: CellKind, T: number, B: number, H: number, reverse: boolean, gates: Float32Array,
+  cs: Float32Array | null, wHh: Float32Array, dG: Float32Array, dGh: Float32Array, gOut: Float32Array | null,
+  ghT: Float32Array | null, gcT: Float32Array | null, see: (t: number, dh: Float32Array, dc: Float32Array | null) => void): void {
+  const K = kernels();
+  const G = gateCount(kind), BH = B * H, BG = B * G * H;
+  const at = (buf: Float32Array, t: number, w: number) => buf.subarray(t * w, (t + 1) * w);
+  const carry = new Float32Array(BH);
+  if (ghT) carry.set(ghT);
+  const dc = kind === 'lstm' ? new Float32Array(BH) : null;
+  if (dc && gcT) dc.set(gcT);
+  const dh = new Float32Array(BH);
+  for (let s = T - 1; s >= 0; s--) {
+    const t = reverse ? T - 1 - s : s;
+    for (let i = 0; i < BH; i++) dh[i] = carry[i] + (gOut ? gOut[t * BH + i] : 0);
+    see(t, dh, dc);
+    const g = at(gates, t, BG);
+    if (kind === 'gru') {
+      // ∂L/∂h_{t-1} = dh ⊙ z + dgh W_hh
+      for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) carry[b * H + j] = dh[b * H + j] * g[b * G * H + H + j];
+      K.gemm(false, false, B, H, G * H, at(dGh, t, BG), wHh, carry, true);
+    } else {
+      K.gemm(false, false, B, H, G * H, at(dG, t, BG), wHh, carry, false);
+      if (dc) {
+        const c = at(cs!, t, BH);
+        for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) {
+          const k = b * H + j, o = g[b * G * H + 3 * H + j], f = g[b * G * H + H + j], tc = Math.tanh(c[k]);
+          dc[k] = (dc[k] + dh[k] * o * (1 - tc * tc)) * f;
+        }
+      }
+    }
+  }
 }

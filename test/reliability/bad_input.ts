@@ -1,6 +1,14 @@
 /**
- * One bad command line: rnnkit's arguments, the exit code and a phrase of the one-line message it must
- * give. `setup` prepares the fresh temporary folder the command runs in (its working directory);
- * `stdin` is fed to it; `timeoutMs` bounds it (a hang fails the row).
+ * One bad command line and what rnnkit must answer: the exit code and a phrase of its one-line error.
+ * `args` are rnnkit's arguments, run in a fresh temporary folder (relative paths resolve there) that
+ * `setup` may fill first. A new bad input is one entry in a table_*.ts file.
  */
-export interface BadInput { args: string[]; exit: number; message: RegExp; setup?: (dir: string) => void | Promise<void>; stdin?: string; timeoutMs?: number; name?: string }
+export interface BadInput {
+  args: string[];
+  exit: number;
+  message: RegExp;
+  setup?: (dir: string) => void | Promise<void>;
+  stdin?: string;
+  timeoutMs?: number;
+  name?: string;
+}
