@@ -11,10 +11,3 @@ export const GRU: i32 = 3;
 export const TANH: i32 = 0;
 export const SIGMOID: i32 = 1;
 export const RELU: i32 = 2;
-
-/** The activation of a vanilla RNN cell. */
-// @ts-ignore: decorator
-@inline
-export function rnnActivation(kind: i32): i32 {
-  return kind == RNN_RELU ? RELU : TANH;
-}

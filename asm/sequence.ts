@@ -5,13 +5,14 @@
 //
 // Layouts are those of src/tensor/recurrence.ts: time-major, gates [T, B, G·H] (pre-activations in,
 // activations out), hs and cs [T, B, H], ghs (GRU: the recurrent half h_{t−1} W_hhᵀ + b_hh) [T, B, 3H].
-// The step math is that of the step kernels (lstm.ts, gru.ts, elementwise.ts), which these loops call.
+// The step math is that of the step kernels (rnn.ts, lstm.ts, gru.ts), which these loops call.
 import { gemm } from './gemm';
 import { lstmForward, lstmBackward } from './lstm';
 import { gruForward, gruBackward } from './gru';
-import { activate, activateBackward, addScaled } from './elementwise';
+import { rnnForward, rnnBackward } from './rnn';
+import { addScaled } from './elementwise';
 import { copy, zero } from './memory';
-import { LSTM, GRU, rnnActivation } from './codes';
+import { LSTM, GRU } from './codes';
 
 // @ts-ignore: decorator
 @inline
@@ -55,7 +56,7 @@ export function recurrenceForward(kind: i32, T: i32, B: i32, H: i32, b0: i32, nb
         const cPrev = first ? cInit + <usize>b0 * <usize>H * 4 : at(cs, tp, B, b0, H);
         lstmForward(nb, H, g, cPrev, at(cs, t, B, b0, H), h);
       } else {
-        activate(rnnActivation(kind), g, h, nb * H);
+        rnnForward(kind, g, h, nb * H);
       }
     }
   }
@@ -93,7 +94,7 @@ export function recurrenceBackward(kind: i32, T: i32, B: i32, H: i32, b0: i32, n
         const cPrev = first ? cInit + off : at(cs, tp, B, b0, H);
         lstmBackward(nb, H, g, cPrev, at(cs, t, B, b0, H), d, dc + off, dg);
       } else {
-        activateBackward(rnnActivation(kind), at(hs, t, B, b0, H), d, dg, n, 0);
+        rnnBackward(kind, at(hs, t, B, b0, H), d, dg, n);
       }
       if (!first || initGrad) gemm(0, 1, nb, H, GH, dg, GH, wT, GH, d, H, 0, work);
     }

@@ -101,7 +101,7 @@ export abstract class RecurrentBase extends Module {
   protected run(x: Tensor | OneHot, state?: RecurrentState | null): RecurrentOutput {
     const name = this.constructor.name;
     let input = this.checkInput(x);
-    const [T, B] = input instanceof OneHot ? input.shape : input.shape;
+    const B = input.shape[1];
     const { h0, c0 } = this.checkState(state, B);
     const L = this.numLayers, D = this.numDirections;
     const hs: Tensor[] = [], cs: Tensor[] = [];
@@ -120,7 +120,6 @@ export abstract class RecurrentBase extends Module {
       if (l < L - 1 && this.dropout > 0) layerOut = dropout(layerOut, this.dropout, this.training, this.generator);
       input = layerOut;
     }
-    void T;
     const output = this.batchFirst ? transpose01(layerOut!) : layerOut!;
     return cs.length ? { output, h: stack(hs), c: stack(cs) } : { output, h: stack(hs) };
   }

@@ -496,6 +496,15 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       }, () => ref.softmaxCrossEntropyBackward(probs, n, c, targets, ignoreIndex, scale, dLogits));
     },
 
+    // the vanilla cell is its activation (asm/rnn.ts); these run it through the elementwise kernels
+    rnnForward(nonlinearity, a, hOut) {
+      backend.activate(nonlinearity, a, hOut);
+    },
+
+    rnnBackward(nonlinearity, h, dh, da) {
+      backend.activateBackward(nonlinearity, h, dh, da, false);
+    },
+
     lstmForward(b, hd, gates, cPrev, c, hOut) {
       const bh = b * hd;
       need(gates, 4 * bh, 'gates', 'lstmForward'); need(cPrev, bh, 'cPrev', 'lstmForward');
@@ -525,7 +534,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       else call(() => X.gruForward(b, hd, w(gi), r(gh), r(hPrev), w(hOut)), () => ref.gruForward(b, hd, gi, gh, hPrev, hOut));
     },
 
-    gruBackward(b, hd, gi, gh, hPrev, hNew, dh, dGi, dGh, dhPrev) {
+    gruBackward(b, hd, gi, gh, hPrev, dh, dGi, dGh, dhPrev) {
       const bh = b * hd;
       need(gi, 3 * bh, 'gi', 'gruBackward'); need(gh, 3 * bh, 'gh', 'gruBackward');
       need(dGi, 3 * bh, 'dGi', 'gruBackward'); need(dGh, 3 * bh, 'dGh', 'gruBackward');
@@ -533,7 +542,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       const pi = o(gi), pg = o(gh), pp = o(hPrev), pd = o(dh), pI = o(dGi), pG = o(dGh), pP = o(dhPrev);
       if (pi >= 0 && pg >= 0 && pp >= 0 && pd >= 0 && pI >= 0 && pG >= 0 && pP >= 0) X.gruBackward(b, hd, pi, pg, pp, pd, pI, pG, pP);
       else call(() => X.gruBackward(b, hd, r(gi), r(gh), r(hPrev), r(dh), w(dGi), w(dGh), w(dhPrev)),
-        () => ref.gruBackward(b, hd, gi, gh, hPrev, hNew, dh, dGi, dGh, dhPrev));
+        () => ref.gruBackward(b, hd, gi, gh, hPrev, dh, dGi, dGh, dhPrev));
     },
 
     recurrenceForward(a, bHh) {
