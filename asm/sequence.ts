@@ -12,13 +12,7 @@ import { gruForward, gruBackward } from './gru';
 import { rnnForward, rnnBackward } from './rnn';
 import { addScaled } from './elementwise';
 import { copy, zero } from './memory';
-import { LSTM, GRU } from './codes';
-
-// @ts-ignore: decorator
-@inline
-function gatesOf(kind: i32): i32 {
-  return kind == LSTM ? 4 : kind == GRU ? 3 : 1;
-}
+import { LSTM, GRU, gateCount } from './codes';
 
 // Byte address of rows [b0, …) of time step t in a [T, B, w] buffer.
 // @ts-ignore: decorator
@@ -34,7 +28,7 @@ function at(buf: usize, t: i32, B: i32, b0: i32, w: i32): usize {
  */
 export function recurrenceForward(kind: i32, T: i32, B: i32, H: i32, b0: i32, nb: i32, reverse: i32,
   gates: usize, wHh: usize, bHh: usize, hInit: usize, cInit: usize, hs: usize, cs: usize, ghs: usize, work: usize): void {
-  const G = gatesOf(kind), GH = G * H;
+  const G = gateCount(kind), GH = G * H;
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const tp = reverse ? t + 1 : t - 1;
@@ -74,7 +68,7 @@ export function recurrenceForward(kind: i32, T: i32, B: i32, H: i32, b0: i32, nb
 export function recurrenceBackward(kind: i32, T: i32, B: i32, H: i32, b0: i32, nb: i32, reverse: i32,
   gates: usize, wT: usize, hInit: usize, cInit: usize, hs: usize, cs: usize, ghs: usize, gOut: usize,
   dG: usize, dGh: usize, dh: usize, dc: usize, spare: usize, initGrad: i32, work: usize): void {
-  const G = gatesOf(kind), GH = G * H, n = nb * H;
+  const G = gateCount(kind), GH = G * H, n = nb * H;
   const off = <usize>b0 * <usize>H * 4;
   let d = dh + off, other = spare + off;
   for (let s = T - 1; s >= 0; s--) {

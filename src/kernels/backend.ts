@@ -7,14 +7,14 @@
  * Methods never allocate their outputs: callers obtain buffers with `alloc`, which lets a backend hand
  * out memory it can use without copying (a WebAssembly backend returns views into its own memory).
  */
+import type { CellKind, Nonlinearity } from './cells.js';
+
 export type Activation = 'tanh' | 'sigmoid' | 'relu' | 'identity';
 
-/** The recurrent cells a whole-sequence kernel runs. */
-export type SequenceCell = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
 
 /** The weights of one recurrent layer, for Backend.stepLayer. */
 export interface StepLayerWeights {
-  kind: SequenceCell;
+  kind: CellKind;
   /** Hidden units H. */
   hidden: number;
   /** W_hh, [G·H, H]. */
@@ -47,7 +47,7 @@ export interface StepLayer {
  * tensor/recurrence.ts, which says what each holds.
  */
 export interface SequenceArgs {
-  kind: SequenceCell;
+  kind: CellKind;
   T: number; B: number; H: number;
   reverse: boolean;
   gates: Float32Array; wHh: Float32Array;
@@ -126,9 +126,9 @@ export interface Backend {
    * One vanilla RNN step (see reference/rnn.ts): hOut = f(a) for the pre-activations a (any number of
    * rows × H, left as they are); hOut may not be a.
    */
-  rnnForward(nonlinearity: 'tanh' | 'relu', a: Float32Array, hOut: Float32Array): void;
+  rnnForward(nonlinearity: Nonlinearity, a: Float32Array, hOut: Float32Array): void;
   /** Backward of one vanilla RNN step: da = dh ⊙ f', with f' written in terms of the step's output h. */
-  rnnBackward(nonlinearity: 'tanh' | 'relu', h: Float32Array, dh: Float32Array, da: Float32Array): void;
+  rnnBackward(nonlinearity: Nonlinearity, h: Float32Array, dh: Float32Array, da: Float32Array): void;
 
   /**
    * One LSTM step for a batch of B rows (see reference/lstm.ts for the equations). `gates` holds the

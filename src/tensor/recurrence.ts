@@ -1,5 +1,6 @@
 import { kernels } from '../kernels/registry.js';
-import type { SequenceArgs, SequenceCell } from '../kernels/backend.js';
+import type { SequenceArgs } from '../kernels/backend.js';
+import { gateCount, type CellKind } from '../kernels/cells.js';
 import { Tensor, record, gradSink, gradTarget, shapeStr } from './tensor.js';
 
 /**
@@ -12,13 +13,6 @@ import { Tensor, record, gradSink, gradTarget, shapeStr } from './tensor.js';
  *
  * The cell equations live next to the kernels that compute them: kernels/reference/{rnn,lstm,gru}.ts.
  */
-export type CellKind = SequenceCell;
-
-/** Rows of W_ih / W_hh per hidden unit: 4 gates for the LSTM, 3 for the GRU, 1 for the vanilla RNN. */
-export function gateCount(kind: CellKind): number {
-  return kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;
-}
-
 /** Sees every step of every recurrence while it is installed (the gradient-flow lab uses this). */
 export interface RecurrenceProbe {
   /** After step t: gate activations (B × G·H), h_t, and c_t for the LSTM. */

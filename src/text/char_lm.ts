@@ -1,10 +1,9 @@
 import { Tensor, reshape, dropout, defaultGenerator, type Generator } from '../tensor/index.js';
-import { Module, RNN, LSTM, GRU, Linear, OneHot } from '../nn/index.js';
-
-export type CellType = 'rnn' | 'lstm' | 'gru';
+import { cellKind, type CellName } from '../kernels/index.js';
+import { Module, LSTM, Linear, OneHot, recurrentWithHead, type AnyRecurrent } from '../nn/index.js';
 
 export interface CharLMConfig {
-  cell: CellType;
+  cell: CellName;
   vocabSize: number;
   hiddenSize: number;
   numLayers: number;
@@ -26,16 +25,16 @@ export interface CharLMState {
  * module with an `rnn` (nn.RNN/LSTM/GRU fed one-hot vectors) and a `head` (nn.Linear).
  */
 export class CharLM extends Module {
-  readonly rnn: RNN | LSTM | GRU;
+  readonly rnn: AnyRecurrent;
   readonly head: Linear;
 
   constructor(readonly config: CharLMConfig, private readonly generator: Generator = defaultGenerator) {
     super();
     const { cell, vocabSize, hiddenSize, numLayers } = config;
-    if (!['rnn', 'lstm', 'gru'].includes(cell)) throw new Error(`cell must be rnn, lstm or gru, got '${cell}'`);
-    const opts = { inputSize: vocabSize, hiddenSize, numLayers, dropout: config.dropout, generator };
-    this.rnn = this.registerModule('rnn', cell === 'lstm' ? new LSTM(opts) : cell === 'gru' ? new GRU(opts) : new RNN({ ...opts, nonlinearity: config.nonlinearity }));
-    this.head = this.registerModule('head', new Linear(hiddenSize, vocabSize, { generator }));
+    const { rnn, head } = recurrentWithHead(cellKind(cell, config.nonlinearity),
+      { inputSize: vocabSize, hiddenSize, numLayers, dropout: config.dropout, generator }, vocabSize);
+    this.rnn = this.registerModule('rnn', rnn);
+    this.head = this.registerModule('head', head);
   }
 
   /** inputs: [T, B] ids, time-major → logits [T·B, V] and the final state. */

@@ -1,4 +1,4 @@
-import { kernels, type Backend, type StepLayer } from '../kernels/index.js';
+import { kernels, gateCount, type Backend, type StepLayer } from '../kernels/index.js';
 import type { Tensor } from '../tensor/index.js';
 import type { CharLM, CharLMState } from './char_lm.js';
 
@@ -49,7 +49,7 @@ export class CharLMStepper {
   constructor(private readonly model: CharLM) {
     const K = (this.K = kernels());
     const { cell, hiddenSize: H, numLayers: L, vocabSize: V } = model.config;
-    const G = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+    const G = gateCount(model.rnn.kind);
     this.L = L; this.H = H; this.GH = G * H;
     const GH = G * H;
     const p = new Map<string, Tensor>(model.namedParameters());
@@ -88,7 +88,7 @@ export class CharLMStepper {
     this.wHy = copy(p.get('head.weight'))!;
     this.bHy = copy(p.get('head.bias'));
     this.logits = K.alloc(V);
-    const kind = cell === 'lstm' ? 'lstm' : cell === 'gru' ? 'gru' : model.config.nonlinearity === 'relu' ? 'rnn_relu' : 'rnn_tanh';
+    const kind = model.rnn.kind;
     // the last layer takes the output layer with it: the backend may then compute the logits inside the step
     const fast = this.layers.map((ly, l) => K.stepLayer?.({
       kind, hidden: H, wHh: ly.wHh, bHh: ly.bHh,

@@ -7,7 +7,8 @@ import { referenceBackend as R } from '../../src/kernels/reference/index.js';
 import { availableBackends, setBackend, useBackend, kernels } from '../../src/kernels/registry.js';
 import { createWasmBackend, registerWasmBackend, type WasmBackend } from '../../src/kernels/wasm/index.js';
 import { BlockAllocator, BLOCK } from '../../src/kernels/wasm/allocator.js';
-import { Tensor, type CellKind } from '../../src/tensor/index.js';
+import { Tensor } from '../../src/tensor/index.js';
+import type { CellKind } from '../../src/kernels/index.js';
 import { runRecurrence } from '../helpers/recurrence.js';
 
 // The WebAssembly backend against the reference on awkward sizes. Kernels that do their arithmetic in

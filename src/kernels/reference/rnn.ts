@@ -1,3 +1,4 @@
+import type { Nonlinearity } from '../cells.js';
 import { activate, activateBackward } from './elementwise.js';
 
 /*
@@ -10,10 +11,10 @@ import { activate, activateBackward } from './elementwise.js';
  *   tanh' = 1 − h_t²,  relu' = [h_t > 0];   ∂L/∂h_{t-1} = da W_hh
  * The pre-activations a stay as they are (h_t is the activation).
  */
-export function rnnForward(nonlinearity: 'tanh' | 'relu', a: Float32Array, hOut: Float32Array): void {
+export function rnnForward(nonlinearity: Nonlinearity, a: Float32Array, hOut: Float32Array): void {
   activate(nonlinearity, a, hOut);
 }
 
-export function rnnBackward(nonlinearity: 'tanh' | 'relu', h: Float32Array, dh: Float32Array, da: Float32Array): void {
+export function rnnBackward(nonlinearity: Nonlinearity, h: Float32Array, dh: Float32Array, da: Float32Array): void {
   activateBackward(nonlinearity, h, dh, da, false);
 }

@@ -1,4 +1,6 @@
-import type { Activation, Backend, SequenceArgs, StepLayer, StepLayerWeights } from '../backend.js';
+import type { Backend, SequenceArgs, StepLayer, StepLayerWeights } from '../backend.js';
+import { gateCount } from '../cells.js';
+import { cellCode, ACTIVATION_CODE as ACTIVATION } from './codes.js';
 import { referenceBackend } from '../reference/index.js';
 import { WasmHeap, type HeapView, type HeapOptions } from './memory.js';
 import { instantiateKernels, type KernelExports } from './module.js';
@@ -77,14 +79,11 @@ const MIN_ROWS = 8;
 // the gemm's packed path (more than its 64-row dot-product limit), so the bits of C do not depend on
 // where the split falls. Shorter multiplies split evenly.
 const SHARED_GEMM_ROWS = 68;
-const CELL: Record<SequenceArgs['kind'], number> = { rnn_tanh: 0, rnn_relu: 1, lstm: 2, gru: 3 };
 
 /** Default thread count: the host's cores, at most 2 (the configuration that is measured). */
 export function defaultThreads(): number {
   return Math.max(1, Math.min(2, hostCores()));
 }
-
-const ACTIVATION: Record<Activation, number> = { tanh: 0, sigmoid: 1, relu: 2, identity: 3 };
 
 // Scratch arena for copies of small arguments that live outside the heap.
 const ARENA = 1 << 20;
@@ -280,7 +279,6 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     pool.run(parts, runHere);
   }
 
-  const gateCount = (kind: SequenceArgs['kind']) => (kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1);
   /**
    * Batch blocks for a recurrence: one per thread, in proportion to the threads' speeds, when the
    * per-step multiply pays for it. A block may start at any row: the per-step product sums a row the
@@ -554,7 +552,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       if (a.ghs) need(a.ghs, T * B * G * H, 'ghs', 'recurrenceForward');
       if (!inHeap(a.gates, a.wHh, bHh, a.hInit, a.cInit, a.hs, a.cs, a.ghs)) return false;
       const split = seqBlocks(a);
-      const parts = split.map(([b0, nb], i) => [F_SEQ_FWD, [CELL[a.kind], T, B, H, b0, nb, +a.reverse,
+      const parts = split.map(([b0, nb], i) => [F_SEQ_FWD, [cellCode(a.kind), T, B, H, b0, nb, +a.reverse,
         o(a.gates), o(a.wHh), nul(bHh), o(a.hInit), nul(a.cInit), o(a.hs), nul(a.cs), nul(a.ghs), works[i]]] as [number, number[]]);
       runShared(parts, split);
       return true;
@@ -576,7 +574,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       }
       X.transpose(o(a.wHh), G * H, H, o(wT));
       const split = seqBlocks(a);
-      const parts = split.map(([b0, nb], i) => [F_SEQ_BWD, [CELL[a.kind], T, B, H, b0, nb, +a.reverse,
+      const parts = split.map(([b0, nb], i) => [F_SEQ_BWD, [cellCode(a.kind), T, B, H, b0, nb, +a.reverse,
         o(a.gates), o(wT), o(a.hInit), nul(a.cInit), o(a.hs), nul(a.cs), nul(a.ghs), nul(gOut),
         o(dG), nul(dGh), o(dh), nul(dc), nul(spare), +initGrad, works[i]]] as [number, number[]]);
       runShared(parts, split);
@@ -627,7 +625,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       }
       const headBias = head?.bias ? Float32Array.from(head.bias) : new Float32Array(out);
       for (const x of [wHh, wIh, bIn, table, bHh, gates, gh, headW, partials]) if (x && o(x) < 0) return null; // the heap is full
-      const kind = CELL[wt.kind];
+      const kind = cellCode(wt.kind);
       // asm stepPart's arguments, one array per part; the slots named here change from step to step
       const IN_ROW = 6, X_IN = 7, H_PREV = 11, C_PREV = 12, H_OUT = 15, C_OUT = 16;
       const parts = lay.parts.map((p, i) => [F_STEP, [kind, H, I, p.u0, p.nu, p.rows, /* inRow */ 0, /* x */ 0, wIh ? o(wIh) + 4 * p.row0 * I : 0,
