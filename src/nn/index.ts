@@ -8,5 +8,6 @@ export {
   RecurrentBase, RNN, LSTM, GRU, CellBase, RNNCell, LSTMCell, GRUCell, recurrentLayer, recurrentWithHead, suffix,
   type AnyRecurrent, type DirectionWeights, type RunOptions, type RecurrentOptions, type RecurrentOutput, type RecurrentState,
 } from './recurrent.js';
+export { RecurrentStepper, type StepperOptions } from './recurrent_step.js';
 export { uniform, normal } from './init.js';
 export { crossEntropy } from '../tensor/index.js';

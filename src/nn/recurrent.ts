@@ -7,6 +7,7 @@ import { Module } from './module.js';
 import { OneHot } from './one_hot.js';
 import { Linear, checkSize } from './linear.js';
 import { uniform } from './init.js';
+import { RecurrentStepper, type StepperOptions } from './recurrent_step.js';
 
 /*
  * The recurrent layers (torch.nn.RNN, LSTM, GRU) and their one-step cells (RNNCell, LSTMCell, GRUCell).
@@ -161,6 +162,15 @@ export abstract class RecurrentBase extends Module {
       wIh: this.param(`weight_ih${sfx}`), wHh: this.param(`weight_hh${sfx}`),
       bIh: this.paramOrNull(`bias_ih${sfx}`), bHh: this.paramOrNull(`bias_hh${sfx}`),
     };
+  }
+
+  /**
+   * Inference one time step at a time at batch 1 (sampling), with no tape: a stepper over the weights as
+   * they are now, carrying its own state, on the backend's batch-1 layout where it has one. One direction.
+   */
+  stepper(opts: StepperOptions = {}): RecurrentStepper {
+    if (this.bidirectional) throw new Error(`${this.constructor.name}: a bidirectional layer cannot run one step at a time`);
+    return new RecurrentStepper(this, opts);
   }
 
   /** Runs the whole stack over a sequence. `x` is dense or one-hot ids (OneHot). */

@@ -1,6 +1,6 @@
 import { Tensor, reshape, dropout, defaultGenerator, type Generator } from '../tensor/index.js';
 import { cellKind, type CellName } from '../kernels/index.js';
-import { Module, LSTM, Linear, OneHot, recurrentWithHead, type AnyRecurrent } from '../nn/index.js';
+import { Module, LSTM, Linear, OneHot, recurrentWithHead, type AnyRecurrent, type RecurrentStepper } from '../nn/index.js';
 
 export interface CharLMConfig {
   cell: CellName;
@@ -46,5 +46,13 @@ export class CharLM extends Module {
     const top = dropout(r.output, this.config.dropout, this.training, this.generator);
     const logits = this.head.forward(reshape(top, [-1, this.config.hiddenSize]));
     return { logits, state: r.c ? { h: r.h, c: r.c } : { h: r.h } };
+  }
+
+  /**
+   * The model one character at a time, for sampling: step(id) returns the logits of the next character.
+   * It reads the weights as they are now (CharLMStepper.for keeps one while they stay so).
+   */
+  stepper(): RecurrentStepper {
+    return this.rnn.stepper({ oneHot: true, head: this.head });
   }
 }

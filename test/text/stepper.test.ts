@@ -5,7 +5,7 @@ import type { CellName } from '../../src/kernels/index.js';
 import { Generator, noGrad } from '../../src/tensor/index.js';
 import { referenceBackend } from '../../src/kernels/reference/index.js';
 import { createWasmBackend } from '../../src/kernels/wasm/index.js';
-import { kernels, setBackend } from '../../src/kernels/registry.js';
+import { withBackend } from '../../src/kernels/registry.js';
 import { profiled } from '../../src/kernels/profile.js';
 import type { Backend } from '../../src/kernels/backend.js';
 
@@ -15,16 +15,6 @@ const text = 'the whale, the sea; and Ahab! call me Ishmael.\n';
 const vocab = CharVocab.fromText(text);
 const ids = vocab.encode(text);
 const wasm = await createWasmBackend({ threads: 1 });
-
-function withBackend<T>(K: Backend, f: () => T): T {
-  const before = kernels();
-  setBackend(K);
-  try {
-    return f();
-  } finally {
-    setBackend(before);
-  }
-}
 
 function model(cell: CellName, layers: number, seed: number, hidden = 24): CharLM {
   const m = new CharLM({ cell, vocabSize: vocab.size, hiddenSize: hidden, numLayers: layers, dropout: 0, nonlinearity: seed % 2 ? 'relu' : 'tanh' }, new Generator(seed));
