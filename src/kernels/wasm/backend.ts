@@ -56,6 +56,9 @@ export function defaultThreads(): number {
   return Math.max(1, Math.min(2, hostCores()));
 }
 
+/** An argument of a kernel: a number, or an array the kernel reads or writes with the floats it must hold and its name. */
+type KernelArg = number | readonly [x: Float32Array, mode: 'r' | 'w', n: number, what: string];
+
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
   const { memory, shared, maxBytes } = WasmHeap.createMemory(options);
   const { module, exports: X } = await instantiateKernels(memory, shared);
@@ -84,6 +87,25 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const { o, r, w, nul, inHeap } = P;
   const call = <R>(body: () => R, fallback: () => R): R => P.call(body, fallback);
   const ref = referenceBackend;
+
+  /**
+   * The adapter most kernels share, driven by one row per kernel: the export's arguments in order, each a
+   * number or an array ([x, 'r' | 'w' as the kernel reads or writes it, the floats it must hold, its name]).
+   * Checks the lengths; with every array in the heap passes their offsets, to `split` first (which may run
+   * the call over the threads and say so); otherwise stages copies, or runs `fallback` on the reference.
+   */
+  function kernel<R>(op: string, args: readonly KernelArg[], fn: (...a: number[]) => R, fallback: () => R, split?: (p: number[]) => boolean): R {
+    let direct = true;
+    const p = args.map((a) => {
+      if (typeof a === 'number') return a;
+      need(a[0], a[2], a[3], op);
+      const at = o(a[0]);
+      if (at < 0) direct = false;
+      return at;
+    });
+    if (direct) return split?.(p) ? (undefined as R) : fn(...p);
+    return call(() => fn(...args.map((a) => (typeof a === 'number' ? a : a[1] === 'w' ? w(a[0]) : r(a[0])))), fallback);
+  }
   const backend: WasmBackend = {
     name: 'wasm',
     sharedMemory: shared,
@@ -106,91 +128,57 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     },
 
     activate(kind, x, out) {
-      const n = x.length;
-      need(out, n, 'out', 'activate');
+      const n = x.length, code = ACTIVATION[kind];
       if (kind === 'identity' && x === out) return;
-      const px = o(x), po = o(out);
-      if (px >= 0 && po >= 0) {
-        if (!par.elementwise(n, F.activate, (i, l) => [ACTIVATION[kind], px + 4 * i, po + 4 * i, l])) X.activate(ACTIVATION[kind], px, po, n);
-      }
-      else call(() => X.activate(ACTIVATION[kind], r(x), w(out), n), () => ref.activate(kind, x, out));
+      kernel('activate', [code, [x, 'r', n, 'x'], [out, 'w', n, 'out'], n], X.activate, () => ref.activate(kind, x, out),
+        ([, px, po]) => par.elementwise(n, F.activate, (i, l) => [code, px + 4 * i, po + 4 * i, l]));
     },
 
     activateBackward(kind, y, dy, dx, accumulate) {
-      const n = y.length;
-      need(dy, n, 'dy', 'activateBackward'); need(dx, n, 'dx', 'activateBackward');
-      const py = o(y), pd = o(dy), px = o(dx);
-      if (py >= 0 && pd >= 0 && px >= 0) {
-        if (!par.elementwise(n, F.activateBackward, (i, l) => [ACTIVATION[kind], py + 4 * i, pd + 4 * i, px + 4 * i, l, +accumulate])) {
-          X.activateBackward(ACTIVATION[kind], py, pd, px, n, +accumulate);
-        }
-      }
-      else call(() => X.activateBackward(ACTIVATION[kind], r(y), r(dy), w(dx), n, +accumulate),
-        () => ref.activateBackward(kind, y, dy, dx, accumulate));
+      const n = y.length, code = ACTIVATION[kind];
+      kernel('activateBackward', [code, [y, 'r', n, 'y'], [dy, 'r', n, 'dy'], [dx, 'w', n, 'dx'], n, +accumulate], X.activateBackward,
+        () => ref.activateBackward(kind, y, dy, dx, accumulate),
+        ([, py, pd, px]) => par.elementwise(n, F.activateBackward, (i, l) => [code, py + 4 * i, pd + 4 * i, px + 4 * i, l, +accumulate]));
     },
 
     addScaled(a, b, alpha, out) {
       const n = out.length;
-      need(a, n, 'a', 'addScaled'); need(b, n, 'b', 'addScaled');
-      const pa = o(a), pb = o(b), po = o(out);
-      if (pa >= 0 && pb >= 0 && po >= 0) {
-        if (!par.elementwise(n, F.addScaled, (i, l) => [pa + 4 * i, pb + 4 * i, alpha, po + 4 * i, l])) X.addScaled(pa, pb, alpha, po, n);
-      }
-      else call(() => X.addScaled(r(a), r(b), alpha, w(out), n), () => ref.addScaled(a, b, alpha, out));
+      kernel('addScaled', [[a, 'r', n, 'a'], [b, 'r', n, 'b'], alpha, [out, 'w', n, 'out'], n], X.addScaled, () => ref.addScaled(a, b, alpha, out),
+        ([pa, pb, , po]) => par.elementwise(n, F.addScaled, (i, l) => [pa + 4 * i, pb + 4 * i, alpha, po + 4 * i, l]));
     },
 
     mul(a, b, out) {
       const n = out.length;
-      need(a, n, 'a', 'mul'); need(b, n, 'b', 'mul');
-      const pa = o(a), pb = o(b), po = o(out);
-      if (pa >= 0 && pb >= 0 && po >= 0) {
-        if (!par.elementwise(n, F.mul, (i, l) => [pa + 4 * i, pb + 4 * i, po + 4 * i, l])) X.mul(pa, pb, po, n);
-      }
-      else call(() => X.mul(r(a), r(b), w(out), n), () => ref.mul(a, b, out));
+      kernel('mul', [[a, 'r', n, 'a'], [b, 'r', n, 'b'], [out, 'w', n, 'out'], n], X.mul, () => ref.mul(a, b, out),
+        ([pa, pb, po]) => par.elementwise(n, F.mul, (i, l) => [pa + 4 * i, pb + 4 * i, po + 4 * i, l]));
     },
 
     scale(x, alpha) {
-      const px = o(x);
-      if (px >= 0) {
-        if (!par.elementwise(x.length, F.scale, (i, l) => [px + 4 * i, alpha, l])) X.scale(px, alpha, x.length);
-      }
-      else call(() => X.scale(w(x), alpha, x.length), () => ref.scale(x, alpha));
+      const n = x.length;
+      kernel('scale', [[x, 'w', n, 'x'], alpha, n], X.scale, () => ref.scale(x, alpha),
+        ([px]) => par.elementwise(n, F.scale, (i, l) => [px + 4 * i, alpha, l]));
     },
 
-    sumSquares(x) {
-      const px = o(x);
-      if (px >= 0) return X.sumSquares(px, x.length);
-      return call(() => X.sumSquares(r(x), x.length), () => ref.sumSquares(x));
-    },
-
-    sum(x) {
-      const px = o(x);
-      if (px >= 0) return X.sum(px, x.length);
-      return call(() => X.sum(r(x), x.length), () => ref.sum(x));
-    },
+    sumSquares: (x) => kernel('sumSquares', [[x, 'r', x.length, 'x'], x.length], X.sumSquares, () => ref.sumSquares(x)),
+    sum: (x) => kernel('sum', [[x, 'r', x.length, 'x'], x.length], X.sum, () => ref.sum(x)),
 
     addRowVector(x, v, rows) {
-      need(x, rows * v.length, 'x', 'addRowVector');
-      const px = o(x), pv = o(v);
       const wd = v.length;
-      if (px >= 0 && pv >= 0) {
-        const part = (r0: number, nr: number) => [px + 4 * r0 * wd, pv, wd, nr];
-        if (par.splitsAlongGemmRows(rows, rows * wd)) par.runAlongGemmRows(rows, F.addRowVector, part);
-        else if (!par.parallel(rows * wd, rows, 1, 1, F.addRowVector, part)) X.addRowVector(px, pv, wd, rows);
-      }
-      else call(() => X.addRowVector(w(x), r(v), v.length, rows), () => ref.addRowVector(x, v, rows));
+      kernel('addRowVector', [[x, 'w', rows * wd, 'x'], [v, 'r', wd, 'v'], wd, rows], X.addRowVector, () => ref.addRowVector(x, v, rows),
+        ([px, pv]) => {
+          const part = (r0: number, nr: number) => [px + 4 * r0 * wd, pv, wd, nr];
+          if (!par.splitsAlongGemmRows(rows, rows * wd)) return par.parallel(rows * wd, rows, 1, 1, F.addRowVector, part);
+          par.runAlongGemmRows(rows, F.addRowVector, part);
+          return true;
+        });
     },
 
     sumRows(x, rows, out, accumulate) {
-      need(x, rows * out.length, 'x', 'sumRows');
-      const px = o(x), po = o(out);
       const wd = out.length;
       // blocks of columns: each thread sums its columns down all rows, in the same order as one thread
-      if (px >= 0 && po >= 0) {
-        if (!par.parallel(rows * wd, wd, 16, 16, F.sumRows, (j0, nj) => [px + 4 * j0, rows, nj, wd, po + 4 * j0, +accumulate])) {
-          X.sumRows(px, rows, wd, wd, po, +accumulate);
-        }
-      } else call(() => X.sumRows(r(x), rows, wd, wd, w(out), +accumulate), () => ref.sumRows(x, rows, out, accumulate));
+      kernel('sumRows', [[x, 'r', rows * wd, 'x'], rows, wd, wd, [out, 'w', wd, 'out'], +accumulate], X.sumRows,
+        () => ref.sumRows(x, rows, out, accumulate),
+        ([px, , , , po]) => par.parallel(rows * wd, wd, 16, 16, F.sumRows, (j0, nj) => [px + 4 * j0, rows, nj, wd, po + 4 * j0, +accumulate]));
     },
 
     gatherRows(table, width, ids, out) {
@@ -216,17 +204,11 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     },
 
     transpose(x, rows, cols, out) {
-      need(x, rows * cols, 'x', 'transpose'); need(out, rows * cols, 'out', 'transpose');
-      const px = o(x), po = o(out);
-      if (px >= 0 && po >= 0) X.transpose(px, rows, cols, po);
-      else call(() => X.transpose(r(x), rows, cols, w(out)), () => ref.transpose(x, rows, cols, out));
+      kernel('transpose', [[x, 'r', rows * cols, 'x'], rows, cols, [out, 'w', rows * cols, 'out']], X.transpose, () => ref.transpose(x, rows, cols, out));
     },
 
     softmax(x, n, c, out) {
-      need(x, n * c, 'x', 'softmax'); need(out, n * c, 'out', 'softmax');
-      const px = o(x), po = o(out);
-      if (px >= 0 && po >= 0) X.softmax(px, n, c, po);
-      else call(() => X.softmax(r(x), n, c, w(out)), () => ref.softmax(x, n, c, out));
+      kernel('softmax', [[x, 'r', n * c, 'x'], n, c, [out, 'w', n * c, 'out']], X.softmax, () => ref.softmax(x, n, c, out));
     },
 
     softmaxCrossEntropy(logits, n, c, targets, ignoreIndex, probs) {
@@ -270,41 +252,26 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
 
     lstmForward(b, hd, gates, cPrev, c, hOut) {
       const bh = b * hd;
-      need(gates, 4 * bh, 'gates', 'lstmForward'); need(cPrev, bh, 'cPrev', 'lstmForward');
-      need(c, bh, 'c', 'lstmForward'); need(hOut, bh, 'h', 'lstmForward');
-      const pg = o(gates), pp = o(cPrev), pc = o(c), ph = o(hOut);
-      if (pg >= 0 && pp >= 0 && pc >= 0 && ph >= 0) X.lstmForward(b, hd, pg, pp, pc, ph);
-      else call(() => X.lstmForward(b, hd, w(gates), r(cPrev), w(c), w(hOut)), () => ref.lstmForward(b, hd, gates, cPrev, c, hOut));
+      kernel('lstmForward', [b, hd, [gates, 'w', 4 * bh, 'gates'], [cPrev, 'r', bh, 'cPrev'], [c, 'w', bh, 'c'], [hOut, 'w', bh, 'h']],
+        X.lstmForward, () => ref.lstmForward(b, hd, gates, cPrev, c, hOut));
     },
 
     lstmBackward(b, hd, gates, cPrev, c, dh, dc, dGates) {
       const bh = b * hd;
-      need(gates, 4 * bh, 'gates', 'lstmBackward'); need(dGates, 4 * bh, 'dGates', 'lstmBackward');
-      need(cPrev, bh, 'cPrev', 'lstmBackward'); need(c, bh, 'c', 'lstmBackward');
-      need(dh, bh, 'dh', 'lstmBackward'); need(dc, bh, 'dc', 'lstmBackward');
-      const pg = o(gates), pp = o(cPrev), pc = o(c), ph = o(dh), pd = o(dc), pG = o(dGates);
-      if (pg >= 0 && pp >= 0 && pc >= 0 && ph >= 0 && pd >= 0 && pG >= 0) X.lstmBackward(b, hd, pg, pp, pc, ph, pd, pG);
-      else call(() => X.lstmBackward(b, hd, r(gates), r(cPrev), r(c), r(dh), w(dc), w(dGates)),
-        () => ref.lstmBackward(b, hd, gates, cPrev, c, dh, dc, dGates));
+      kernel('lstmBackward', [b, hd, [gates, 'r', 4 * bh, 'gates'], [cPrev, 'r', bh, 'cPrev'], [c, 'r', bh, 'c'], [dh, 'r', bh, 'dh'],
+        [dc, 'w', bh, 'dc'], [dGates, 'w', 4 * bh, 'dGates']], X.lstmBackward, () => ref.lstmBackward(b, hd, gates, cPrev, c, dh, dc, dGates));
     },
 
     gruForward(b, hd, gi, gh, hPrev, hOut) {
       const bh = b * hd;
-      need(gi, 3 * bh, 'gi', 'gruForward'); need(gh, 3 * bh, 'gh', 'gruForward');
-      need(hPrev, bh, 'hPrev', 'gruForward'); need(hOut, bh, 'h', 'gruForward');
-      const pi = o(gi), pg = o(gh), pp = o(hPrev), ph = o(hOut);
-      if (pi >= 0 && pg >= 0 && pp >= 0 && ph >= 0) X.gruForward(b, hd, pi, pg, pp, ph);
-      else call(() => X.gruForward(b, hd, w(gi), r(gh), r(hPrev), w(hOut)), () => ref.gruForward(b, hd, gi, gh, hPrev, hOut));
+      kernel('gruForward', [b, hd, [gi, 'w', 3 * bh, 'gi'], [gh, 'r', 3 * bh, 'gh'], [hPrev, 'r', bh, 'hPrev'], [hOut, 'w', bh, 'h']],
+        X.gruForward, () => ref.gruForward(b, hd, gi, gh, hPrev, hOut));
     },
 
     gruBackward(b, hd, gi, gh, hPrev, dh, dGi, dGh, dhPrev) {
       const bh = b * hd;
-      need(gi, 3 * bh, 'gi', 'gruBackward'); need(gh, 3 * bh, 'gh', 'gruBackward');
-      need(dGi, 3 * bh, 'dGi', 'gruBackward'); need(dGh, 3 * bh, 'dGh', 'gruBackward');
-      need(hPrev, bh, 'hPrev', 'gruBackward'); need(dh, bh, 'dh', 'gruBackward'); need(dhPrev, bh, 'dhPrev', 'gruBackward');
-      const pi = o(gi), pg = o(gh), pp = o(hPrev), pd = o(dh), pI = o(dGi), pG = o(dGh), pP = o(dhPrev);
-      if (pi >= 0 && pg >= 0 && pp >= 0 && pd >= 0 && pI >= 0 && pG >= 0 && pP >= 0) X.gruBackward(b, hd, pi, pg, pp, pd, pI, pG, pP);
-      else call(() => X.gruBackward(b, hd, r(gi), r(gh), r(hPrev), r(dh), w(dGi), w(dGh), w(dhPrev)),
+      kernel('gruBackward', [b, hd, [gi, 'r', 3 * bh, 'gi'], [gh, 'r', 3 * bh, 'gh'], [hPrev, 'r', bh, 'hPrev'], [dh, 'r', bh, 'dh'],
+        [dGi, 'w', 3 * bh, 'dGi'], [dGh, 'w', 3 * bh, 'dGh'], [dhPrev, 'w', bh, 'dhPrev']], X.gruBackward,
         () => ref.gruBackward(b, hd, gi, gh, hPrev, dh, dGi, dGh, dhPrev));
     },
 
