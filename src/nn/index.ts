@@ -5,7 +5,7 @@ export { Dropout } from './dropout.js';
 export { Sequential, type TensorModule } from './sequential.js';
 export { OneHot } from './one_hot.js';
 export {
-  RecurrentBase, RNN, LSTM, GRU, CellBase, RNNCell, LSTMCell, GRUCell, recurrentLayer, recurrentWithHead, suffix,
+  RecurrentBase, RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell, recurrentLayer, recurrentWithHead, suffix,
   type AnyRecurrent, type DirectionWeights, type RunOptions, type RecurrentOptions, type RecurrentOutput, type RecurrentState,
 } from './recurrent.js';
 export { RecurrentStepper, type StepperOptions } from './recurrent_step.js';
