@@ -1,5 +1,10 @@
-// One LSTM step (see src/kernels/reference/lstm.ts for the equations; gate order i, f, g, o), in
-// float32 lanes, four hidden units at a time.
+// One LSTM step (backward and notes: src/kernels/reference/lstm.ts), gate order i, f, g, o:
+//
+//   [i f g o] = [σ σ tanh σ](W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)     (the caller's matrix multiplies)
+//   c_t = f ⊙ c_{t-1} + i ⊙ g
+//   h_t = o ⊙ tanh(c_t)
+//
+// in float32 lanes, four hidden units at a time. pi, pf, pg, po point at the four gate blocks of a row.
 import { tanh4, oneMinusSq4, loadPartial, storePartial } from './math';
 import { activate } from './elementwise';
 import { SIGMOID, TANH } from './codes';
@@ -8,32 +13,33 @@ import { SIGMOID, TANH } from './codes';
 export function lstmForward(b: i32, h: i32, gates: usize, cPrev: usize, c: usize, hOut: usize): void {
   const h4 = <usize>h * 4;
   for (let r = 0; r < b; r++) {
-    const go = gates + <usize>r * 4 * h4, so = <usize>r * h4;
+    const pi = gates + <usize>r * 4 * h4, pf = pi + h4, pg = pi + 2 * h4, po = pi + 3 * h4;
+    const so = <usize>r * h4;
     const cp = cPrev + so, co = c + so, ho = hOut + so;
     // Each function in a loop of its own, over a row: short loop bodies, whose iterations the CPU
     // overlaps, where one body with all five functions ran at the latency of two exp chains in a row.
-    activate(SIGMOID, go, go, 2 * h); // i, f
-    activate(TANH, go + 2 * h4, go + 2 * h4, h); // g
-    activate(SIGMOID, go + 3 * h4, go + 3 * h4, h); // o
+    activate(SIGMOID, pi, pi, 2 * h); // i, f
+    activate(TANH, pg, pg, h);
+    activate(SIGMOID, po, po, h);
     let j = 0;
     for (; j + 3 < h; j += 4) {
-      const o = <usize>j * 4;
-      const ct = f32x4.add(f32x4.mul(v128.load(go + h4 + o), v128.load(cp + o)), f32x4.mul(v128.load(go + o), v128.load(go + 2 * h4 + o)));
-      v128.store(co + o, ct);
+      const u = <usize>j * 4;
+      const ct = f32x4.add(f32x4.mul(v128.load(pf + u), v128.load(cp + u)), f32x4.mul(v128.load(pi + u), v128.load(pg + u)));
+      v128.store(co + u, ct);
     }
     for (; j < h; j++) {
-      const o = <usize>j * 4;
-      store<f32>(co + o, load<f32>(go + h4 + o) * load<f32>(cp + o) + load<f32>(go + o) * load<f32>(go + 2 * h4 + o));
+      const u = <usize>j * 4;
+      store<f32>(co + u, load<f32>(pf + u) * load<f32>(cp + u) + load<f32>(pi + u) * load<f32>(pg + u));
     }
     activate(TANH, co, ho, h); // tanh(c), then ⊙ o
     j = 0;
     for (; j + 3 < h; j += 4) {
-      const o = <usize>j * 4;
-      v128.store(ho + o, f32x4.mul(v128.load(go + 3 * h4 + o), v128.load(ho + o)));
+      const u = <usize>j * 4;
+      v128.store(ho + u, f32x4.mul(v128.load(po + u), v128.load(ho + u)));
     }
     for (; j < h; j++) {
-      const o = <usize>j * 4;
-      store<f32>(ho + o, load<f32>(go + 3 * h4 + o) * load<f32>(ho + o));
+      const u = <usize>j * 4;
+      store<f32>(ho + u, load<f32>(po + u) * load<f32>(ho + u));
     }
   }
 }
@@ -42,13 +48,14 @@ export function lstmForward(b: i32, h: i32, gates: usize, cPrev: usize, c: usize
 // near |y| = 1; each output then carries a few float32 roundings (the reference rounds once, from double).
 // @ts-ignore: decorator
 @inline
-function backward4(gp: usize, h4: usize, cpp: usize, cp: usize, dhp: usize, dcp: usize, dgp: usize, n: i32): void {
+function backward4(pi: usize, h4: usize, cpp: usize, cp: usize, dhp: usize, dcp: usize, dpi: usize, n: i32): void {
   const full = n == 4;
   const one = f32x4.splat(1);
-  const i = full ? v128.load(gp) : loadPartial(gp, n);
-  const f = full ? v128.load(gp + h4) : loadPartial(gp + h4, n);
-  const g = full ? v128.load(gp + 2 * h4) : loadPartial(gp + 2 * h4, n);
-  const o = full ? v128.load(gp + 3 * h4) : loadPartial(gp + 3 * h4, n);
+  const pf = pi + h4, pg = pi + 2 * h4, po = pi + 3 * h4;
+  const i = full ? v128.load(pi) : loadPartial(pi, n);
+  const f = full ? v128.load(pf) : loadPartial(pf, n);
+  const g = full ? v128.load(pg) : loadPartial(pg, n);
+  const o = full ? v128.load(po) : loadPartial(po, n);
   const cPrev = full ? v128.load(cpp) : loadPartial(cpp, n);
   const tc = tanh4(full ? v128.load(cp) : loadPartial(cp, n));
   const dh = full ? v128.load(dhp) : loadPartial(dhp, n);
@@ -59,11 +66,13 @@ function backward4(gp: usize, h4: usize, cpp: usize, cp: usize, dhp: usize, dcp:
   const dg = f32x4.mul(f32x4.mul(dct, i), oneMinusSq4(g));
   const dO = f32x4.mul(f32x4.mul(f32x4.mul(dh, tc), o), f32x4.sub(one, o));
   const dcOut = f32x4.mul(dct, f);
+  // ∂L/∂ of each gate's pre-activation, into the same blocks of dGates
+  const dpf = dpi + h4, dpg = dpi + 2 * h4, dpo = dpi + 3 * h4;
   if (full) {
-    v128.store(dgp, di); v128.store(dgp + h4, df); v128.store(dgp + 2 * h4, dg); v128.store(dgp + 3 * h4, dO);
+    v128.store(dpi, di); v128.store(dpf, df); v128.store(dpg, dg); v128.store(dpo, dO);
     v128.store(dcp, dcOut);
   } else {
-    storePartial(dgp, di, n); storePartial(dgp + h4, df, n); storePartial(dgp + 2 * h4, dg, n); storePartial(dgp + 3 * h4, dO, n);
+    storePartial(dpi, di, n); storePartial(dpf, df, n); storePartial(dpg, dg, n); storePartial(dpo, dO, n);
     storePartial(dcp, dcOut, n);
   }
 }
@@ -75,12 +84,12 @@ export function lstmBackward(b: i32, h: i32, gates: usize, cPrev: usize, c: usiz
     const go = <usize>r * 4 * h4, so = <usize>r * h4;
     let j = 0;
     for (; j + 3 < h; j += 4) {
-      const o = <usize>j * 4;
-      backward4(gates + go + o, h4, cPrev + so + o, c + so + o, dh + so + o, dc + so + o, dGates + go + o, 4);
+      const u = <usize>j * 4;
+      backward4(gates + go + u, h4, cPrev + so + u, c + so + u, dh + so + u, dc + so + u, dGates + go + u, 4);
     }
     if (j < h) {
-      const o = <usize>j * 4;
-      backward4(gates + go + o, h4, cPrev + so + o, c + so + o, dh + so + o, dc + so + o, dGates + go + o, h - j);
+      const u = <usize>j * 4;
+      backward4(gates + go + u, h4, cPrev + so + u, c + so + u, dh + so + u, dc + so + u, dGates + go + u, h - j);
     }
   }
 }

@@ -5,19 +5,14 @@
 //
 // Layouts are those of src/tensor/recurrence.ts: time-major, gates [T, B, G·H] (pre-activations in,
 // activations out), hs and cs [T, B, H], ghs (GRU: the recurrent half h_{t−1} W_hhᵀ + b_hh) [T, B, 3H].
-// The step math is that of the step kernels (lstm.ts, gru.ts, elementwise.ts), which these loops call.
+// The step math is that of the step kernels (rnn.ts, lstm.ts, gru.ts), which these loops call.
 import { gemm } from './gemm';
 import { lstmForward, lstmBackward } from './lstm';
 import { gruForward, gruBackward } from './gru';
-import { activate, activateBackward, addScaled } from './elementwise';
+import { rnnForward, rnnBackward } from './rnn';
+import { addScaled } from './elementwise';
 import { copy, zero } from './memory';
-import { LSTM, GRU, rnnActivation } from './codes';
-
-// @ts-ignore: decorator
-@inline
-function gatesOf(kind: i32): i32 {
-  return kind == LSTM ? 4 : kind == GRU ? 3 : 1;
-}
+import { LSTM, GRU, gateCount } from './codes';
 
 // Byte address of rows [b0, …) of time step t in a [T, B, w] buffer.
 // @ts-ignore: decorator
@@ -33,7 +28,7 @@ function at(buf: usize, t: i32, B: i32, b0: i32, w: i32): usize {
  */
 export function recurrenceForward(kind: i32, T: i32, B: i32, H: i32, b0: i32, nb: i32, reverse: i32,
   gates: usize, wHh: usize, bHh: usize, hInit: usize, cInit: usize, hs: usize, cs: usize, ghs: usize, work: usize): void {
-  const G = gatesOf(kind), GH = G * H;
+  const G = gateCount(kind), GH = G * H;
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const tp = reverse ? t + 1 : t - 1;
@@ -55,7 +50,7 @@ export function recurrenceForward(kind: i32, T: i32, B: i32, H: i32, b0: i32, nb
         const cPrev = first ? cInit + <usize>b0 * <usize>H * 4 : at(cs, tp, B, b0, H);
         lstmForward(nb, H, g, cPrev, at(cs, t, B, b0, H), h);
       } else {
-        activate(rnnActivation(kind), g, h, nb * H);
+        rnnForward(kind, g, h, nb * H);
       }
     }
   }
@@ -73,7 +68,7 @@ export function recurrenceForward(kind: i32, T: i32, B: i32, H: i32, b0: i32, nb
 export function recurrenceBackward(kind: i32, T: i32, B: i32, H: i32, b0: i32, nb: i32, reverse: i32,
   gates: usize, wT: usize, hInit: usize, cInit: usize, hs: usize, cs: usize, ghs: usize, gOut: usize,
   dG: usize, dGh: usize, dh: usize, dc: usize, spare: usize, initGrad: i32, work: usize): void {
-  const G = gatesOf(kind), GH = G * H, n = nb * H;
+  const G = gateCount(kind), GH = G * H, n = nb * H;
   const off = <usize>b0 * <usize>H * 4;
   let d = dh + off, other = spare + off;
   for (let s = T - 1; s >= 0; s--) {
@@ -93,7 +88,7 @@ export function recurrenceBackward(kind: i32, T: i32, B: i32, H: i32, b0: i32, n
         const cPrev = first ? cInit + off : at(cs, tp, B, b0, H);
         lstmBackward(nb, H, g, cPrev, at(cs, t, B, b0, H), d, dc + off, dg);
       } else {
-        activateBackward(rnnActivation(kind), at(hs, t, B, b0, H), d, dg, n, 0);
+        rnnBackward(kind, at(hs, t, B, b0, H), d, dg, n);
       }
       if (!first || initGrad) gemm(0, 1, nb, H, GH, dg, GH, wT, GH, d, H, 0, work);
     }

@@ -14,9 +14,9 @@
 // src/kernels/wasm/step.ts lays the weights out.
 import { lstmForward } from './lstm';
 import { gruForward } from './gru';
-import { activate } from './elementwise';
+import { rnnForward } from './rnn';
 import { copy } from './memory';
-import { LSTM, GRU, rnnActivation } from './codes';
+import { LSTM, GRU } from './codes';
 
 // rows per panel: six vectors of four (src/kernels/wasm/step.ts's PANEL, which lays them out)
 const PANEL: i32 = 24;
@@ -67,7 +67,7 @@ export function stepPart(kind: i32, H: i32, I: i32, u0: i32, nu: i32, rows: i32,
   } else {
     matvecPanels(H, hPrev, wHh, panels, gates, 1);
     if (kind == LSTM) lstmForward(1, nu, gates, cPrev + off, c + off, h + off);
-    else activate(rnnActivation(kind), gates, h + off, nu);
+    else rnnForward(kind, gates, h + off, nu);
   }
   if (head) matvecPanels(nu, h + off, head, headPanels, partial, 0);
 }

@@ -19,7 +19,7 @@ export { RnnkitError, ConfigError, FormatError, DataError, FileError } from './e
 export {
   kernels, useBackend, setBackend, registerBackend, availableBackends, registerWasmBackend, profiled,
   type WasmBackendOptions, type ProfiledBackend, type KernelProfile,
-  type Backend, type Activation, type SequenceArgs, type SequenceCell, type StepLayer, type StepLayerWeights,
+  type Backend, type Activation, type SequenceArgs, type CellKind, type CellName, type StepLayer, type StepLayerWeights,
 } from './kernels/index.js';
 
 // tensors and automatic differentiation
@@ -64,7 +64,7 @@ export {
 export {
   CharVocab, CharLM, generate, stream, sampleText, CharLMTrainer, DivergedError, defaultTrainConfig, CHECKPOINT_FORMAT,
   traceCharLM, topPredictions, CELL_GATES, charLMFromCheckpoint, charLMCheckpointPart,
-  type CharLMMeta, type CharLMConfig, type CharLMState, type CellType, type GenerateOptions, type SampleOptions,
+  type CharLMMeta, type CharLMConfig, type CharLMState, type GenerateOptions, type SampleOptions,
   type TrainConfig, type StepResult, type OptimizerName, type ScheduleName, type CharTrace, type LayerTrace,
 } from './text/index.js';
 
@@ -72,7 +72,7 @@ export {
 export {
   Captioner, WordVocab, tokenize, decodeCaptions, corpusBleu, ciderD, scoreCaptions, evaluateCaptioner,
   CaptionTrainer, captionerFromCheckpoint, defaultCaptionTrainConfig, CAPTION_CHECKPOINT_FORMAT,
-  type CaptionerConfig, type CaptionCell, type InjectMode, type CaptionState, type DecodeOptions, type BleuResult, type CaptionScores,
+  type CaptionerConfig, type InjectMode, type CaptionState, type DecodeOptions, type BleuResult, type CaptionScores,
   type CaptionDataset, type CaptionTrainConfig, type CaptionBatch,
 } from './caption/index.js';
 

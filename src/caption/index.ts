@@ -1,5 +1,5 @@
 export { tokenize, WordVocab, SPECIALS, NULL_ID, START_ID, END_ID, UNK_ID } from './vocab.js';
-export { Captioner, checkCaptionerConfig, type CaptionerConfig, type CaptionCell, type InjectMode, type CaptionState } from './model.js';
+export { Captioner, checkCaptionerConfig, type CaptionerConfig, type InjectMode, type CaptionState } from './model.js';
 export { decodeCaptions, type DecodeOptions } from './decode.js';
 export { corpusBleu, ngramCounts, type BleuResult } from './bleu.js';
 export { ciderD } from './cider.js';

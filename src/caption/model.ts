@@ -1,11 +1,10 @@
 import {
-  Tensor, linear, recurrence, addEveryStep, dropout, reshape, embedding, crossEntropy, sub, mul, defaultGenerator, shapeStr, type Generator,
+  Tensor, dropout, reshape, embedding, crossEntropy, sub, mul, defaultGenerator, shapeStr, type Generator,
 } from '../tensor/index.js';
-import { Module, RNN, LSTM, Linear, Embedding } from '../nn/index.js';
+import { gateCount, type CellName } from '../kernels/index.js';
+import { Module, RNN, LSTM, Linear, Embedding, recurrentWithHead } from '../nn/index.js';
 import { NULL_ID } from './vocab.js';
 
-/** The recurrent cell of a captioner. */
-export type CaptionCell = 'rnn' | 'lstm';
 /**
  * How the image feature v enters the recurrence:
  *  every  the lecture's formula: h_t = tanh(W_xh x_t + W_hh h_{t-1} + W_ih v), the image term added at
@@ -16,7 +15,8 @@ export type InjectMode = 'every' | 'init';
 
 /** A captioner's shape: what a checkpoint stores to rebuild it. */
 export interface CaptionerConfig {
-  cell: CaptionCell;
+  /** The vanilla RNN (tanh) or the LSTM. */
+  cell: Extract<CellName, 'rnn' | 'lstm'>;
   inject: InjectMode;
   vocabSize: number;
   /** Length of the image feature vector (1280 for MobileNetV2 with its last FC layer cut). */
@@ -53,7 +53,6 @@ export class Captioner extends Module {
   readonly img: Linear;
   readonly rnn: RNN | LSTM;
   readonly head: Linear;
-  private readonly kind: 'rnn_tanh' | 'lstm';
   private norm: { mean: Float32Array; invStd: Float32Array } | null = null;
 
   constructor(readonly config: CaptionerConfig, private readonly generator: Generator = defaultGenerator) {
@@ -61,13 +60,12 @@ export class Captioner extends Module {
     checkCaptionerConfig(config);
     const { vocabSize: V, featureSize: F, embedSize: E, hiddenSize: H } = config;
     const gen = { generator };
-    this.kind = config.cell === 'lstm' ? 'lstm' : 'rnn_tanh';
-    const G = config.cell === 'lstm' ? 4 : 1;
+    const kind = config.cell === 'lstm' ? 'lstm' : 'rnn_tanh';
     this.embed = this.registerModule('embed', new Embedding(V, E, gen));
-    this.img = this.registerModule('img', config.inject === 'init' ? new Linear(F, H, gen) : new Linear(F, G * H, { bias: false, generator }));
-    const opts = { inputSize: E, hiddenSize: H, generator };
-    this.rnn = this.registerModule('rnn', config.cell === 'lstm' ? new LSTM(opts) : new RNN(opts));
-    this.head = this.registerModule('head', new Linear(H, V, gen));
+    this.img = this.registerModule('img', config.inject === 'init' ? new Linear(F, H, gen) : new Linear(F, gateCount(kind) * H, { bias: false, generator }));
+    const { rnn, head } = recurrentWithHead(kind, { inputSize: E, hiddenSize: H, generator }, V);
+    this.rnn = this.registerModule('rnn', rnn as RNN | LSTM);
+    this.head = this.registerModule('head', head);
   }
 
   /**
@@ -85,10 +83,6 @@ export class Captioner extends Module {
   /** The statistics set by setFeatureNorm, or null. */
   get featureNorm(): { mean: Float32Array; std: Float32Array } | null {
     return this.norm ? { mean: this.norm.mean, std: Float32Array.from(this.norm.invStd, (v) => 1 / v) } : null;
-  }
-
-  private w(name: string): Tensor {
-    return this.rnn.stateDict()[name];
   }
 
   /** The image's part of the computation, once per image: W_iv·v [N, G·H] (every) or h_0 [N, H] (init). */
@@ -114,14 +108,17 @@ export class Captioner extends Module {
    * where init mode takes h_0 from the image term). Returns h_t for every step [T, N, H] and the final state.
    */
   run(ids: Int32Array, shape: readonly [number, number], image: Tensor, state: CaptionState | null): { output: Tensor; state: CaptionState } {
-    const [T, N] = shape;
+    const [T, N] = shape, H = this.config.hiddenSize;
     const x = dropout(embedding(this.embed.weight, ids, [T, N]), this.config.dropout, this.training, this.generator);
-    let xw = linear(x, this.w('weight_ih_l0'), this.w('bias_ih_l0'));
-    let h0 = state?.h ?? null;
-    if (this.config.inject === 'every') xw = addEveryStep(xw, image);
-    else if (!state) h0 = image;
-    const r = recurrence(this.kind, xw, h0, state?.c ?? null, this.w('weight_hh_l0'), this.w('bias_hh_l0'), { tag: 'captioner' });
-    return { output: r.output, state: { h: r.h, c: r.c } };
+    // b_hh apart: the order of additions the captioner has always had
+    const opts = this.config.inject === 'every' ? { everyStep: image, biasApart: true } : { biasApart: true };
+    const h0 = state?.h ?? (this.config.inject === 'init' ? image : null);
+    // the layer's states are [layers, N, H], the decoder's [N, H]
+    const layer = (t: Tensor) => reshape(t, [1, N, H]);
+    const r = this.rnn instanceof LSTM
+      ? this.rnn.forward(x, h0 ? { h: layer(h0), c: state?.c ? layer(state.c) : Tensor.zeros([1, N, H]) } : null, opts)
+      : this.rnn.forward(x, h0 ? layer(h0) : null, opts);
+    return { output: r.output, state: { h: reshape(r.h, [N, H]), c: r.c ? reshape(r.c, [N, H]) : null } };
   }
 
   /** Logits [rows, V] from recurrent outputs [..., H]. */

@@ -1,7 +1,7 @@
 import { Generator, Tensor, releaseGraph, releaseGrads } from '../tensor/index.js';
 import { Adam, clipGradNorm } from '../optim/index.js';
 import type { Checkpoint } from '../io/index.js';
-import { Captioner, type CaptionCell, type InjectMode, type CaptionerConfig } from './model.js';
+import { Captioner, type InjectMode, type CaptionerConfig } from './model.js';
 import { WordVocab, SPECIALS, START_ID, END_ID, NULL_ID } from './vocab.js';
 import { ConfigError } from '../errors.js';
 import type { CaptionDataset } from './dataset.js';
@@ -13,7 +13,7 @@ export const CAPTION_CHECKPOINT_FORMAT = 'rnnkit.captioner/1';
 
 /** Everything that defines a captioner training run. */
 export interface CaptionTrainConfig {
-  cell: CaptionCell;
+  cell: CaptionerConfig['cell'];
   inject: InjectMode;
   embed: number;
   hidden: number;

@@ -11,14 +11,13 @@ import { int, num, oneOf } from './options.js';
 import { selectBackend, BACKEND_CHOICES, type BackendChoice } from './backend.js';
 import { UsageError } from './errors.js';
 import { CAPTION_CHECKPOINT_FORMAT } from '../caption/index.js';
-import { kernels, setBackend, profiled } from '../kernels/index.js';
+import { kernels, setBackend, withBackend, profiled } from '../kernels/index.js';
 import { GradFlowMonitor } from '../diagnostics/training_monitor.js';
 
 /** Runs fn with the plain backend, so that a profile counts training steps only. */
 function withoutProfiler(p: ReturnType<typeof profiled> | null, fn: () => void): void {
   if (!p) return fn();
-  setBackend(p.inner);
-  try { fn(); } finally { setBackend(p); }
+  withBackend(p.inner, fn);
 }
 
 interface TrainFlags {

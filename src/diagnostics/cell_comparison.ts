@@ -1,7 +1,8 @@
 import { Generator, select, crossEntropy } from '../tensor/index.js';
 import { gradientFlow, type LayerFlow } from './gradient_flow.js';
 import type { JacobianSeries } from './jacobian.js';
-import { trainRecall, recallBatch, RecallNet, type CellName, type RecallTask } from './recall_task.js';
+import type { CellName } from '../kernels/index.js';
+import { trainRecall, recallBatch, RecallNet, type RecallTask } from './recall_task.js';
 
 /** One contestant: a cell type, and for the LSTM the gate biases it starts with (see RecallNet). */
 export interface CellSpec {

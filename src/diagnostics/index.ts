@@ -1,4 +1,4 @@
-export { recallVocab, recallBatch, trainRecall, RecallNet, type RecallTask, type RecallResult, type RecallTrainOptions, type CellName } from './recall_task.js';
+export { recallVocab, recallBatch, trainRecall, RecallNet, type RecallTask, type RecallResult, type RecallTrainOptions } from './recall_task.js';
 export { singularValues, spectralRadius, randomOrthogonal, MAX_SPECTRUM_SIZE } from './spectrum.js';
 export { sigmaMax, topSigma } from './lanczos.js';
 export { LinearRNN } from './linear_rnn.js';

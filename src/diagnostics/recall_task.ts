@@ -1,5 +1,6 @@
 import { Tensor, crossEntropy, noGrad, Generator, select } from '../tensor/index.js';
-import { Module, RNN, LSTM, GRU, Linear, OneHot } from '../nn/index.js';
+import { cellKind, type CellName } from '../kernels/index.js';
+import { Module, Linear, OneHot, recurrentWithHead, type AnyRecurrent } from '../nn/index.js';
 import { Adam, SGD, clipGradNorm } from '../optim/index.js';
 
 /*
@@ -33,11 +34,9 @@ export function recallBatch(t: RecallTask, batch: number, rng: Generator): { inp
   return { inputs: new OneHot(ids, [T, batch], recallVocab(t)), answers };
 }
 
-export type CellName = 'rnn' | 'lstm' | 'gru';
-
 /** A recurrent layer with a linear read-out of its last state. */
 export class RecallNet extends Module {
-  readonly rnn: RNN | LSTM | GRU;
+  readonly rnn: AnyRecurrent;
   readonly head: Linear;
 
   /**
@@ -49,9 +48,9 @@ export class RecallNet extends Module {
    */
   constructor(readonly cell: CellName, readonly task: RecallTask, readonly hidden: number, generator: Generator, forgetBias = 0, inputBias = 0) {
     super();
-    const opts = { inputSize: recallVocab(task), hiddenSize: hidden, generator };
-    this.rnn = this.registerModule('rnn', cell === 'lstm' ? new LSTM({ ...opts, forgetBias }) : cell === 'gru' ? new GRU(opts) : new RNN(opts));
-    this.head = this.registerModule('head', new Linear(hidden, recallVocab(task), { generator }));
+    const { rnn, head } = recurrentWithHead(cellKind(cell), { inputSize: recallVocab(task), hiddenSize: hidden, generator, forgetBias }, recallVocab(task));
+    this.rnn = this.registerModule('rnn', rnn);
+    this.head = this.registerModule('head', head);
     if (cell === 'lstm' && inputBias !== 0) {
       const b = this.rnn.stateDict().bias_ih_l0;
       for (let j = 0; j < hidden; j++) b.data[j] += inputBias;

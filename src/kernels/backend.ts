@@ -7,19 +7,14 @@
  * Methods never allocate their outputs: callers obtain buffers with `alloc`, which lets a backend hand
  * out memory it can use without copying (a WebAssembly backend returns views into its own memory).
  */
+import type { CellKind, Nonlinearity } from './cells.js';
+
 export type Activation = 'tanh' | 'sigmoid' | 'relu' | 'identity';
 
-/** The recurrent cells a whole-sequence kernel runs. */
-export type SequenceCell = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
 
-/**
- * One direction of one recurrent layer over a whole sequence, time-major: gates [T, B, G·H], hs and
- * cs [T, B, H], ghs (GRU) [T, B, 3H], hInit and cInit [B, H]. The arrays are those of the step loop in
- * tensor/recurrence.ts, which says what each holds.
- */
 /** The weights of one recurrent layer, for Backend.stepLayer. */
 export interface StepLayerWeights {
-  kind: SequenceCell;
+  kind: CellKind;
   /** Hidden units H. */
   hidden: number;
   /** W_hh, [G·H, H]. */
@@ -46,9 +41,13 @@ export interface StepLayer {
     logits?: Float32Array): void;
 }
 
-/** The buffers and sizes of one whole-sequence recurrence kernel call (Backend.sequence's argument). */
+/**
+ * One direction of one recurrent layer over a whole sequence, time-major: gates [T, B, G·H], hs and
+ * cs [T, B, H], ghs (GRU) [T, B, 3H], hInit and cInit [B, H]. The arrays are those of the step loop in
+ * tensor/recurrence.ts, which says what each holds.
+ */
 export interface SequenceArgs {
-  kind: SequenceCell;
+  kind: CellKind;
   T: number; B: number; H: number;
   reverse: boolean;
   gates: Float32Array; wHh: Float32Array;
@@ -125,6 +124,14 @@ export interface Backend {
   softmax(x: Float32Array, n: number, c: number, out: Float32Array): void;
 
   /**
+   * One vanilla RNN step (see reference/rnn.ts): hOut = f(a) for the pre-activations a (any number of
+   * rows × H, left as they are); hOut may not be a.
+   */
+  rnnForward(nonlinearity: Nonlinearity, a: Float32Array, hOut: Float32Array): void;
+  /** Backward of one vanilla RNN step: da = dh ⊙ f', with f' written in terms of the step's output h. */
+  rnnBackward(nonlinearity: Nonlinearity, h: Float32Array, dh: Float32Array, da: Float32Array): void;
+
+  /**
    * One LSTM step for a batch of B rows (see reference/lstm.ts for the equations). `gates` holds the
    * B × 4H pre-activations [i f g o] and is overwritten with their activations; writes c and h.
    */
@@ -143,10 +150,10 @@ export interface Backend {
    */
   gruForward(b: number, h: number, gi: Float32Array, gh: Float32Array, hPrev: Float32Array, hOut: Float32Array): void;
   /**
-   * Backward of one GRU step. In: activations gi, gh, hPrev, hNew and dh = ∂L/∂h_t. Out: dGi and dGh
-   * (w.r.t. the two pre-activation sums), and dhPrev = the direct part z ⊙ dh (the caller adds dGh · W_hh).
+   * Backward of one GRU step. In: activations gi, gh, hPrev and dh = ∂L/∂h_t. Out: dGi and dGh (w.r.t.
+   * the two pre-activation sums), and dhPrev = the direct part z ⊙ dh (the caller adds dGh · W_hh).
    */
-  gruBackward(b: number, h: number, gi: Float32Array, gh: Float32Array, hPrev: Float32Array, hNew: Float32Array,
+  gruBackward(b: number, h: number, gi: Float32Array, gh: Float32Array, hPrev: Float32Array,
     dh: Float32Array, dGi: Float32Array, dGh: Float32Array, dhPrev: Float32Array): void;
 
   /**

@@ -28,6 +28,17 @@ export function setBackend(b: Backend): void {
   active = b;
 }
 
+/** Runs fn with `b` as the active backend, then puts the one before it back. */
+export function withBackend<T>(b: Backend, fn: () => T): T {
+  const before = active;
+  active = b;
+  try {
+    return fn();
+  } finally {
+    active = before;
+  }
+}
+
 /** Makes a backend available to `useBackend(name)`; the factory runs once, on first use. */
 export function registerBackend(name: string, factory: () => Promise<Backend>): void {
   let made: Promise<Backend> | null = null;

@@ -4,9 +4,10 @@ export { Embedding } from './embedding.js';
 export { Dropout } from './dropout.js';
 export { Sequential, type TensorModule } from './sequential.js';
 export { OneHot } from './one_hot.js';
-export { RecurrentBase, suffix, type RecurrentOptions, type RecurrentOutput, type RecurrentState } from './rnn_base.js';
-export { RNN, RNNCell } from './rnn.js';
-export { LSTM, LSTMCell } from './lstm.js';
-export { GRU, GRUCell } from './gru.js';
+export {
+  RecurrentBase, RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell, recurrentLayer, recurrentWithHead, suffix,
+  type AnyRecurrent, type DirectionWeights, type RunOptions, type RecurrentOptions, type RecurrentOutput, type RecurrentState,
+} from './recurrent.js';
+export { RecurrentStepper, type StepperOptions } from './recurrent_step.js';
 export { uniform, normal } from './init.js';
 export { crossEntropy } from '../tensor/index.js';

@@ -10,4 +10,4 @@ export { crossEntropy, type CrossEntropyOptions } from './ops/loss.js';
 export { dropout } from './ops/dropout.js';
 export { addEveryStep } from './ops/every_step.js';
 export { assertFinite, assertTensor, toIds } from './ops/check.js';
-export { recurrence, gateCount, withRecurrenceProbe, type CellKind, type RecurrenceResult, type RecurrenceProbe, type RecurrenceSite } from './recurrence.js';
+export { recurrence, withRecurrenceProbe, type RecurrenceResult, type RecurrenceProbe, type RecurrenceSite } from './recurrence.js';

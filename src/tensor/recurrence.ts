@@ -1,5 +1,6 @@
 import { kernels } from '../kernels/registry.js';
-import type { Activation, SequenceArgs, SequenceCell } from '../kernels/backend.js';
+import type { SequenceArgs } from '../kernels/backend.js';
+import { gateCount, type CellKind } from '../kernels/cells.js';
 import { Tensor, record, gradSink, gradTarget, shapeStr } from './tensor.js';
 
 /**
@@ -10,16 +11,8 @@ import { Tensor, record, gradSink, gradTarget, shapeStr } from './tensor.js';
  * reverse, storing ∂L/∂gates for every step, so that the weight gradient ∂L/∂W_hh is one big multiply
  * after the loop — the way cuDNN does it — and ∂L/∂(x W_ihᵀ) flows back into that first multiply.
  *
- * The cell equations live next to the kernels that compute them: kernels/reference/{lstm,gru}.ts and,
- * for the vanilla cell h_t = f(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh), the `activate` kernel.
+ * The cell equations live next to the kernels that compute them: kernels/reference/{rnn,lstm,gru}.ts.
  */
-export type CellKind = SequenceCell;
-
-/** Rows of W_ih / W_hh per hidden unit: 4 gates for the LSTM, 3 for the GRU, 1 for the vanilla RNN. */
-export function gateCount(kind: CellKind): number {
-  return kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;
-}
-
 /** Which recurrence a probe is watching: its name in errors, its layer and its direction. */
 export interface RecurrenceSite {
   /** A name for messages, e.g. `LSTM_l1_reverse`. */
@@ -82,7 +75,7 @@ export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Te
   if (T === 0) throw new Error(`${tag}: the sequence is empty (T = 0)`);
 
   const K = kernels();
-  const act: Activation = kind === 'rnn_relu' ? 'relu' : 'tanh';
+  const act = kind === 'rnn_relu' ? 'relu' : 'tanh';
   const gates = xw.data; // becomes the activations, saved for backward
   // written in full at every step (uninitialized: no zero-fill of megabytes per call)
   const hs = K.alloc(T * BH, true);
@@ -119,7 +112,7 @@ export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Te
     } else {
       K.gemm(false, true, B, G * H, H, hPrev, wHh.data, g, true);
       if (kind === 'lstm') K.lstmForward(B, H, g, cPrevAt(t), at(cs!, t, BH), h);
-      else K.activate(act, g, h);
+      else K.rnnForward(act, g, h);
     }
     probe?.forward?.(site, t, g, h, cs ? at(cs, t, BH) : null);
   }
@@ -166,12 +159,12 @@ export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Te
       const g = at(gates, t, BG), dg = at(dG, t, BG);
       if (kind === 'gru') {
         const dgh = at(dGh, t, BG);
-        K.gruBackward(B, H, g, at(ghs!, t, BG), hPrevAt(t), at(hs, t, BH), dh, dg, dgh, spare!);
+        K.gruBackward(B, H, g, at(ghs!, t, BG), hPrevAt(t), dh, dg, dgh, spare!);
         if (s > 0 || initGrad) K.gemm(false, false, B, H, G * H, dgh, wHh.data, spare!, true);
         [dh, spare] = [spare!, dh];
       } else {
         if (kind === 'lstm') K.lstmBackward(B, H, g, cPrevAt(t), at(cs!, t, BH), dh, dc!, dg);
-        else K.activateBackward(act, at(hs, t, BH), dh, dg, false);
+        else K.rnnBackward(act, at(hs, t, BH), dh, dg);
         if (s > 0 || initGrad) K.gemm(false, false, B, H, G * H, dg, wHh.data, dh, false);
       }
     }

@@ -1,12 +1,10 @@
 import { Tensor, reshape, dropout, defaultGenerator, type Generator } from '../tensor/index.js';
-import { Module, RNN, LSTM, GRU, Linear, OneHot } from '../nn/index.js';
-
-/** The recurrent cell of a character model. */
-export type CellType = 'rnn' | 'lstm' | 'gru';
+import { cellKind, type CellName } from '../kernels/index.js';
+import { Module, LSTM, Linear, OneHot, recurrentWithHead, type AnyRecurrent, type RecurrentStepper } from '../nn/index.js';
 
 /** A character model's shape: what a checkpoint stores to rebuild it. */
 export interface CharLMConfig {
-  cell: CellType;
+  cell: CellName;
   vocabSize: number;
   hiddenSize: number;
   numLayers: number;
@@ -28,16 +26,16 @@ export interface CharLMState {
  * module with an `rnn` (nn.RNN/LSTM/GRU fed one-hot vectors) and a `head` (nn.Linear).
  */
 export class CharLM extends Module {
-  readonly rnn: RNN | LSTM | GRU;
+  readonly rnn: AnyRecurrent;
   readonly head: Linear;
 
   constructor(readonly config: CharLMConfig, private readonly generator: Generator = defaultGenerator) {
     super();
     const { cell, vocabSize, hiddenSize, numLayers } = config;
-    if (!['rnn', 'lstm', 'gru'].includes(cell)) throw new Error(`cell must be rnn, lstm or gru, got '${cell}'`);
-    const opts = { inputSize: vocabSize, hiddenSize, numLayers, dropout: config.dropout, generator };
-    this.rnn = this.registerModule('rnn', cell === 'lstm' ? new LSTM(opts) : cell === 'gru' ? new GRU(opts) : new RNN({ ...opts, nonlinearity: config.nonlinearity }));
-    this.head = this.registerModule('head', new Linear(hiddenSize, vocabSize, { generator }));
+    const { rnn, head } = recurrentWithHead(cellKind(cell, config.nonlinearity),
+      { inputSize: vocabSize, hiddenSize, numLayers, dropout: config.dropout, generator }, vocabSize);
+    this.rnn = this.registerModule('rnn', rnn);
+    this.head = this.registerModule('head', head);
   }
 
   /** inputs: [T, B] ids, time-major → logits [T·B, V] and the final state. */
@@ -49,5 +47,13 @@ export class CharLM extends Module {
     const top = dropout(r.output, this.config.dropout, this.training, this.generator);
     const logits = this.head.forward(reshape(top, [-1, this.config.hiddenSize]));
     return { logits, state: r.c ? { h: r.h, c: r.c } : { h: r.h } };
+  }
+
+  /**
+   * The model one character at a time, for sampling: step(id) returns the logits of the next character.
+   * It reads the weights as they are now (CharLMStepper.for keeps one while they stay so).
+   */
+  stepper(): RecurrentStepper {
+    return this.rnn.stepper({ oneHot: true, head: this.head });
   }
 }

@@ -1,7 +1,8 @@
 import type { Tensor } from '../tensor/index.js';
 import type { CheckpointPart } from '../io/index.js';
 import { ConfigError, FormatError } from '../errors.js';
-import { CharLM, type CharLMConfig, type CellType } from './char_lm.js';
+import { CharLM, type CharLMConfig } from './char_lm.js';
+import { gateCount, cellKind } from '../kernels/index.js';
 import { CharVocab } from './vocab.js';
 
 /*
@@ -25,7 +26,6 @@ export interface CharLMMeta {
 /** Bounds on the sizes a checkpoint may claim (the tensors must then hold them). */
 export const CHAR_LM_LIMITS = { vocabSize: 0x110000, hiddenSize: 65536, numLayers: 1024 } as const;
 
-const GATES: Record<CellType, number> = { rnn: 1, lstm: 4, gru: 3 };
 const MODEL_KEYS = ['cell', 'vocabSize', 'hiddenSize', 'numLayers', 'dropout', 'nonlinearity'];
 
 /**
@@ -83,7 +83,7 @@ export function checkCharLMCheckpoint(part: CheckpointPart, source: string): Cha
   if (headW && headW.shape.length === 2 && (headW.shape[0] !== V || headW.shape[1] !== H)) {
     fail(`tensor 'head.weight' has shape [${headW.shape.join(', ')}] but the configuration says [vocabSize ${V}, hiddenSize ${H}]`, 'head.weight');
   }
-  const G = GATES[cell] * H;
+  const G = gateCount(cellKind(cell)) * H;
   const expected: [string, number[]][] = [];
   for (let k = 0; k < L; k++) {
     expected.push([`rnn.weight_ih_l${k}`, [G, k === 0 ? V : H]], [`rnn.weight_hh_l${k}`, [G, H]], [`rnn.bias_ih_l${k}`, [G]], [`rnn.bias_hh_l${k}`, [G]]);

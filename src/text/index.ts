@@ -1,6 +1,6 @@
 export { CharVocab, showChars } from './vocab.js';
 export { CharStreams, type StreamPosition, type Chunk as StreamChunk } from './streams.js';
-export { CharLM, type CharLMConfig, type CharLMState, type CellType } from './char_lm.js';
+export { CharLM, type CharLMConfig, type CharLMState } from './char_lm.js';
 export { sampleText, pick, checkSampleOptions, type SampleOptions } from './sample.js';
 export { CharLMStepper } from './stepper.js';
 export { generate, stream, type GenerateOptions } from './generate.js';

@@ -5,7 +5,8 @@ import {
 } from '../optim/index.js';
 import { detachState } from '../train/index.js';
 import { pack, type Checkpoint } from '../io/index.js';
-import { CharLM, type CellType, type CharLMState, type CharLMConfig } from './char_lm.js';
+import type { CellName } from '../kernels/index.js';
+import { CharLM, type CharLMState, type CharLMConfig } from './char_lm.js';
 import { CharVocab } from './vocab.js';
 import { CharStreams, type StreamPosition } from './streams.js';
 import { fingerprint, splitIds } from './corpus.js';
@@ -21,7 +22,7 @@ export type ScheduleName = 'constant' | 'cosine' | 'step';
 
 /** Everything that defines a character-model training run. */
 export interface TrainConfig {
-  cell: CellType;
+  cell: CellName;
   /** For the vanilla RNN: tanh (the lecture's) or relu. */
   nonlinearity: 'tanh' | 'relu';
   hidden: number;

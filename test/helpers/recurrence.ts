@@ -1,7 +1,8 @@
 import type { Backend } from '../../src/kernels/backend.js';
 import { referenceBackend } from '../../src/kernels/reference/index.js';
 import { setBackend } from '../../src/kernels/registry.js';
-import { Tensor, recurrence, sum, mul, add, type CellKind } from '../../src/tensor/index.js';
+import { Tensor, recurrence, sum, mul, add } from '../../src/tensor/index.js';
+import type { CellKind } from '../../src/kernels/index.js';
 
 /** The inputs of one recurrence: xw [T, B, G·H], h0 and c0 [B, H], W_hh [G·H, H], b_hh [G·H], and P [T, B, H] weighting the outputs in the loss. */
 export interface RecurrenceCase {

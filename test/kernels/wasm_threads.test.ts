@@ -6,7 +6,7 @@ import { referenceBackend as R } from '../../src/kernels/reference/index.js';
 import { createWasmBackend } from '../../src/kernels/wasm/index.js';
 import { Balance, weightedBlocks } from '../../src/kernels/wasm/balance.js';
 import { gemmPool } from '../helpers/gemm_pool.js';
-import type { CellKind } from '../../src/tensor/index.js';
+import type { CellKind } from '../../src/kernels/index.js';
 import { runRecurrence } from '../helpers/recurrence.js';
 import { ROOT } from '../helpers/cli.js';
 

@@ -4,7 +4,8 @@ import { createWasmBackend } from '../../src/kernels/wasm/index.js';
 import { referenceBackend } from '../../src/kernels/reference/index.js';
 import { setBackend } from '../../src/kernels/registry.js';
 import type { Backend } from '../../src/kernels/backend.js';
-import { Tensor, recurrence, reshape, linear, sum, add, mul, type CellKind } from '../../src/tensor/index.js';
+import { Tensor, recurrence, reshape, linear, sum, add, mul } from '../../src/tensor/index.js';
+import type { CellKind } from '../../src/kernels/index.js';
 
 // Paths of the backward pass that skip work: a detached initial state needs no ∂L/∂h_0, a fresh
 // gradient is written rather than added onto zeros, reshape hands its gradient through.

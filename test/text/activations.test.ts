@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CharLM, CharVocab, traceCharLM, topPredictions, type CellType } from '../../src/text/index.js';
+import { CharLM, CharVocab, traceCharLM, topPredictions } from '../../src/text/index.js';
+import type { CellName } from '../../src/kernels/index.js';
 import { Generator, noGrad } from '../../src/tensor/index.js';
 import { useBackend } from '../../src/kernels/index.js';
 import { registerWasmBackend } from '../../src/kernels/wasm/index.js';
@@ -8,7 +9,7 @@ import { registerWasmBackend } from '../../src/kernels/wasm/index.js';
 const text = 'call me ishmael. some years ago, never mind how long precisely';
 const vocab = CharVocab.fromText(text);
 
-function model(cell: CellType, layers = 2, H = 6): CharLM {
+function model(cell: CellName, layers = 2, H = 6): CharLM {
   return new CharLM({ cell, vocabSize: vocab.size, hiddenSize: H, numLayers: layers, dropout: 0.3 }, new Generator(5));
 }
 

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CharLM, CharLMStepper, CharVocab, pick, sampleText, type CellType, type CharLMState } from '../../src/text/index.js';
+import { CharLM, CharLMStepper, CharVocab, pick, sampleText, type CharLMState } from '../../src/text/index.js';
+import type { CellName } from '../../src/kernels/index.js';
 import { Generator, noGrad } from '../../src/tensor/index.js';
 import { referenceBackend } from '../../src/kernels/reference/index.js';
 import { createWasmBackend } from '../../src/kernels/wasm/index.js';
-import { kernels, setBackend } from '../../src/kernels/registry.js';
+import { withBackend } from '../../src/kernels/registry.js';
 import { profiled } from '../../src/kernels/profile.js';
 import type { Backend } from '../../src/kernels/backend.js';
 
@@ -15,17 +16,7 @@ const vocab = CharVocab.fromText(text);
 const ids = vocab.encode(text);
 const wasm = await createWasmBackend({ threads: 1 });
 
-function withBackend<T>(K: Backend, f: () => T): T {
-  const before = kernels();
-  setBackend(K);
-  try {
-    return f();
-  } finally {
-    setBackend(before);
-  }
-}
-
-function model(cell: CellType, layers: number, seed: number, hidden = 24): CharLM {
+function model(cell: CellName, layers: number, seed: number, hidden = 24): CharLM {
   const m = new CharLM({ cell, vocabSize: vocab.size, hiddenSize: hidden, numLayers: layers, dropout: 0, nonlinearity: seed % 2 ? 'relu' : 'tanh' }, new Generator(seed));
   // non-zero biases everywhere, so that a bias added in the wrong place shows
   for (const p of m.parameters()) for (let i = 0; i < p.data.length; i++) p.data[i] += 0.05 * Math.sin(i + seed);
@@ -33,7 +24,7 @@ function model(cell: CellType, layers: number, seed: number, hidden = 24): CharL
 }
 
 /** The stepper's logits against CharLM.forward's, from a zero state and then from a carried one. */
-function checkStepper(m: CharLM, cell: CellType, layers: number): void {
+function checkStepper(m: CharLM, cell: CellName, layers: number): void {
   m.eval();
   const half = 20;
   const { first, rest } = noGrad(() => {
@@ -59,7 +50,7 @@ for (const K of [referenceBackend, wasm]) {
   test(`stepper logits equal CharLM.forward for every cell, 1 and 2 layers, from zero and from a carried state (${K.name})`, () => {
     withBackend(K, () => {
       let seed = 1;
-      for (const cell of ['rnn', 'lstm', 'gru'] as CellType[]) for (const layers of [1, 2]) checkStepper(model(cell, layers, seed++), cell, layers);
+      for (const cell of ['rnn', 'lstm', 'gru'] as CellName[]) for (const layers of [1, 2]) checkStepper(model(cell, layers, seed++), cell, layers);
     });
   });
 }
@@ -68,7 +59,7 @@ test('the wasm backend\'s batch-1 layer layout: the same logits, split over two 
   const wasm2 = await createWasmBackend({ threads: 2 });
   let seed = 11;
   // 10 units: gate rows padded to whole panels; 210: big enough that the LSTM's and GRU's units split over the two threads
-  for (const hidden of [10, 210]) for (const cell of ['rnn', 'lstm', 'gru'] as CellType[]) {
+  for (const hidden of [10, 210]) for (const cell of ['rnn', 'lstm', 'gru'] as CellName[]) {
     const P = profiled(wasm2);
     withBackend(P, () => checkStepper(model(cell, 2, seed++, hidden), cell, 2));
     assert.equal(P.report().find((k) => k.kernel === 'stepLayer')?.calls, 2, `${cell} ${hidden}: both layers took the backend's layout`);
@@ -86,7 +77,7 @@ test('the wasm backend\'s batch-1 layer layout: the same logits, split over two 
 
 test('sampleText draws the same characters as sampling through CharLM.forward', () => {
   withBackend(wasm, () => {
-    for (const cell of ['lstm', 'gru'] as CellType[]) {
+    for (const cell of ['lstm', 'gru'] as CellName[]) {
       const m = model(cell, 2, 7);
       const got = sampleText(m, vocab, { length: 120, temperature: 0.9, prime: 'the ', generator: new Generator(3) });
       // the slow path, one forward call per character

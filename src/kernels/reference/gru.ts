@@ -27,7 +27,7 @@ export function gruForward(b: number, h: number, gi: Float32Array, gh: Float32Ar
   }
 }
 
-export function gruBackward(b: number, h: number, gi: Float32Array, gh: Float32Array, hPrev: Float32Array, _hNew: Float32Array,
+export function gruBackward(b: number, h: number, gi: Float32Array, gh: Float32Array, hPrev: Float32Array,
   dh: Float32Array, dGi: Float32Array, dGh: Float32Array, dhPrev: Float32Array): void {
   const g3 = 3 * h;
   for (let row = 0; row < b; row++) {

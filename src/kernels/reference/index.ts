@@ -4,6 +4,7 @@ import { activate, activateBackward, addScaled, mul, scale, sumSquares, sum, add
 import { softmax, softmaxCrossEntropy, softmaxCrossEntropyBackward } from './softmax.js';
 import { lstmForward, lstmBackward } from './lstm.js';
 import { gruForward, gruBackward } from './gru.js';
+import { rnnForward, rnnBackward } from './rnn.js';
 import { adamStep } from './adam.js';
 
 /** The plain-TypeScript backend: the definition every faster backend is tested against. */
@@ -11,5 +12,5 @@ export const referenceBackend: Backend = {
   name: 'js',
   alloc: (n) => new Float32Array(n),
   gemm, activate, activateBackward, addScaled, mul, scale, sumSquares, sum, addRowVector, sumRows,
-  gatherRows, scatterAddRows, transpose, softmax, softmaxCrossEntropy, softmaxCrossEntropyBackward, lstmForward, lstmBackward, gruForward, gruBackward, adamStep,
+  gatherRows, scatterAddRows, transpose, softmax, softmaxCrossEntropy, softmaxCrossEntropyBackward, rnnForward, rnnBackward, lstmForward, lstmBackward, gruForward, gruBackward, adamStep,
 };
