@@ -1,0 +1,291 @@
+// Elementwise, softmax, cell, optimizer and whole-sequence kernels: the reference backend's loops
+// (src/kernels/reference/*.ts) in C++. Sums and updates the reference makes in double are made in double
+// here too, so that those kernels give the reference's bits; the cells' sigmoid and tanh run in float.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+#include "kernels.h"
+
+namespace rnnkit {
+
+namespace {
+inline float sigmoidf(float x) {
+  if (x >= 0) return 1.0f / (1.0f + std::exp(-x));
+  const float e = std::exp(x);
+  return e / (1.0f + e);
+}
+}  // namespace
+
+void activate(int kind, const float* x, float* out, long n) {
+  switch (kind) {
+    case TANH: for (long i = 0; i < n; i++) out[i] = std::tanh(x[i]); break;
+    case SIGMOID: for (long i = 0; i < n; i++) out[i] = sigmoidf(x[i]); break;
+    case RELU: for (long i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : 0.0f; break;
+    default: if (out != x) std::memmove(out, x, n * sizeof(float));
+  }
+}
+
+void activateBackward(int kind, const float* y, const float* dy, float* dx, long n, bool acc) {
+  for (long i = 0; i < n; i++) {
+    const double yi = y[i];
+    double d;
+    switch (kind) {
+      case TANH: d = dy[i] * (1 - yi * yi); break;
+      case SIGMOID: d = dy[i] * yi * (1 - yi); break;
+      case RELU: d = yi > 0 ? dy[i] : 0; break;
+      default: d = dy[i];
+    }
+    dx[i] = static_cast<float>(acc ? dx[i] + d : d);
+  }
+}
+
+void addScaled(const float* a, const float* b, double alpha, float* out, long n) {
+  for (long i = 0; i < n; i++) out[i] = static_cast<float>(a[i] + alpha * b[i]);
+}
+
+void mul(const float* a, const float* b, float* out, long n) {
+  for (long i = 0; i < n; i++) out[i] = a[i] * b[i];
+}
+
+void scale(float* x, double alpha, long n) {
+  for (long i = 0; i < n; i++) x[i] = static_cast<float>(x[i] * alpha);
+}
+
+double sumSquares(const float* x, long n) {
+  double s = 0;
+  for (long i = 0; i < n; i++) s += static_cast<double>(x[i]) * x[i];
+  return s;
+}
+
+double sum(const float* x, long n) {
+  double s = 0;
+  for (long i = 0; i < n; i++) s += x[i];
+  return s;
+}
+
+void addRowVector(float* x, const float* v, long w, long rows) {
+  for (long r = 0; r < rows; r++)
+    for (long j = 0; j < w; j++) x[r * w + j] += v[j];
+}
+
+void sumRows(const float* x, long rows, float* out, long w, bool acc) {
+  if (!acc) std::fill(out, out + w, 0.0f);
+  for (long r = 0; r < rows; r++)
+    for (long j = 0; j < w; j++) out[j] += x[r * w + j];
+}
+
+void gatherRows(const float* table, long width, const int32_t* ids, long n, float* out) {
+  for (long r = 0; r < n; r++) std::memcpy(out + r * width, table + static_cast<long>(ids[r]) * width, width * sizeof(float));
+}
+
+void scatterAddRows(float* table, long width, const int32_t* ids, long n, const float* src) {
+  for (long r = 0; r < n; r++) {
+    float* t = table + static_cast<long>(ids[r]) * width;
+    const float* s = src + r * width;
+    for (long j = 0; j < width; j++) t[j] += s[j];
+  }
+}
+
+void transpose(const float* x, long rows, long cols, float* out) {
+  constexpr long TILE = 16;
+  for (long r0 = 0; r0 < rows; r0 += TILE) {
+    const long r1 = std::min(r0 + TILE, rows);
+    for (long c0 = 0; c0 < cols; c0 += TILE) {
+      const long c1 = std::min(c0 + TILE, cols);
+      for (long r = r0; r < r1; r++)
+        for (long c = c0; c < c1; c++) out[c * rows + r] = x[r * cols + c];
+    }
+  }
+}
+
+namespace {
+// probs[row] = softmax(x[row]); returns log Σ e^(x − max) + max, the row's log-partition.
+double softmaxRow(const float* x, long c, float* out) {
+  float max = -INFINITY;
+  for (long j = 0; j < c; j++) if (x[j] > max) max = x[j];
+  double z = 0;
+  for (long j = 0; j < c; j++) {
+    const float e = std::exp(x[j] - max);
+    out[j] = e;
+    z += e;
+  }
+  const double inv = 1 / z;
+  for (long j = 0; j < c; j++) out[j] = static_cast<float>(out[j] * inv);
+  return std::log(z) + max;
+}
+}  // namespace
+
+void softmax(const float* x, long n, long c, float* out) {
+  for (long r = 0; r < n; r++) softmaxRow(x + r * c, c, out + r * c);
+}
+
+double softmaxCrossEntropy(const float* logits, long n, long c, const int32_t* targets, int ignore, float* probs) {
+  double loss = 0;
+  for (long r = 0; r < n; r++) {
+    const double lse = softmaxRow(logits + r * c, c, probs + r * c);
+    const int y = targets[r];
+    if (y == ignore) continue;
+    loss += lse - logits[r * c + y];
+  }
+  return loss;
+}
+
+void softmaxCrossEntropyBackward(const float* probs, long n, long c, const int32_t* targets, int ignore, double scale, float* d) {
+  for (long r = 0; r < n; r++) {
+    const int t = targets[r];
+    if (t == ignore) continue;
+    const long o = r * c;
+    for (long j = 0; j < c; j++) d[o + j] = static_cast<float>(d[o + j] + scale * probs[o + j]);
+    d[o + t] = static_cast<float>(d[o + t] - scale);
+  }
+}
+
+void lstmForward(long b, long h, float* gates, const float* cPrev, float* c, float* hOut) {
+  for (long r = 0; r < b; r++) {
+    float* g = gates + r * 4 * h;
+    for (long j = 0; j < h; j++) {
+      const float i = sigmoidf(g[j]), f = sigmoidf(g[h + j]), gg = std::tanh(g[2 * h + j]), o = sigmoidf(g[3 * h + j]);
+      g[j] = i; g[h + j] = f; g[2 * h + j] = gg; g[3 * h + j] = o;
+      const float ct = f * cPrev[r * h + j] + i * gg;
+      c[r * h + j] = ct;
+      hOut[r * h + j] = o * std::tanh(ct);
+    }
+  }
+}
+
+void lstmBackward(long b, long h, const float* gates, const float* cPrev, const float* c, const float* dh, float* dc, float* dGates) {
+  for (long r = 0; r < b; r++) {
+    const float* g = gates + r * 4 * h;
+    float* dg = dGates + r * 4 * h;
+    for (long j = 0; j < h; j++) {
+      const long s = r * h + j;
+      const float i = g[j], f = g[h + j], gg = g[2 * h + j], o = g[3 * h + j];
+      const float tc = std::tanh(c[s]);
+      const float dhj = dh[s];
+      const float dct = dc[s] + dhj * o * (1 - tc * tc);
+      dg[j] = dct * gg * i * (1 - i);
+      dg[h + j] = dct * cPrev[s] * f * (1 - f);
+      dg[2 * h + j] = dct * i * (1 - gg * gg);
+      dg[3 * h + j] = dhj * tc * o * (1 - o);
+      dc[s] = dct * f;
+    }
+  }
+}
+
+void gruForward(long b, long h, float* gi, const float* gh, const float* hPrev, float* hOut) {
+  for (long row = 0; row < b; row++) {
+    float* x = gi + row * 3 * h;
+    const float* y = gh + row * 3 * h;
+    for (long j = 0; j < h; j++) {
+      const float r = sigmoidf(x[j] + y[j]);
+      const float z = sigmoidf(x[h + j] + y[h + j]);
+      const float n = std::tanh(x[2 * h + j] + r * y[2 * h + j]);
+      x[j] = r; x[h + j] = z; x[2 * h + j] = n;
+      hOut[row * h + j] = (1 - z) * n + z * hPrev[row * h + j];
+    }
+  }
+}
+
+void gruBackward(long b, long h, const float* gi, const float* gh, const float* hPrev, const float* dh, float* dGi, float* dGh, float* dhPrev) {
+  for (long row = 0; row < b; row++) {
+    const long go = row * 3 * h, so = row * h;
+    for (long j = 0; j < h; j++) {
+      const float r = gi[go + j], z = gi[go + h + j], n = gi[go + 2 * h + j];
+      const float d = dh[so + j];
+      const float dn = d * (1 - z) * (1 - n * n);
+      const float dz = d * (hPrev[so + j] - n) * z * (1 - z);
+      const float dr = dn * gh[go + 2 * h + j] * r * (1 - r);
+      dGi[go + j] = dr; dGi[go + h + j] = dz; dGi[go + 2 * h + j] = dn;
+      dGh[go + j] = dr; dGh[go + h + j] = dz; dGh[go + 2 * h + j] = dn * r;
+      dhPrev[so + j] = d * z;
+    }
+  }
+}
+
+// The reference's arithmetic in double, rounded to float where it stores: the same bits.
+void adamStep(float* p, const float* g, float* m, float* v, long n, double beta1, double beta2, double stepSize, double bc2Sqrt,
+  double eps, double decay, double l2, bool decoupled) {
+  for (long i = 0; i < n; i++) {
+    const float gi = static_cast<float>(g[i] + l2 * p[i]);
+    m[i] = static_cast<float>(beta1 * m[i] + (1 - beta1) * gi);
+    v[i] = static_cast<float>(beta2 * v[i] + (1 - beta2) * static_cast<double>(gi) * gi);
+    const double pi = decoupled ? static_cast<float>(p[i] * decay) : p[i];
+    p[i] = static_cast<float>(pi - stepSize * m[i] / (std::sqrt(static_cast<double>(v[i])) / bc2Sqrt + eps));
+  }
+}
+
+namespace {
+int gateCount(int cell) { return cell == LSTM ? 4 : cell == GRU ? 3 : 1; }
+thread_local std::vector<float> packed, spareBuf;
+}  // namespace
+
+// The step loop of tensor/recurrence.ts, with W_hhᵀ packed once for all T steps.
+void recurrenceForward(const Sequence& s) {
+  const int G = gateCount(s.cell), H = s.H, B = s.B, T = s.T;
+  const long BH = static_cast<long>(B) * H, BG = BH * G;
+  const long np = packedBSize(H, G * H);
+  if (static_cast<long>(packed.size()) < np) packed.resize(np);
+  packB(true, H, G * H, s.wHh, packed.data());
+  for (int step = 0; step < T; step++) {
+    const int t = s.reverse ? T - 1 - step : step;
+    const int before = s.reverse ? (t == T - 1 ? -1 : t + 1) : t - 1;
+    const float* hPrev = before < 0 ? s.hInit : s.hs + before * BH;
+    float* g = s.gates + t * BG;
+    float* h = s.hs + t * BH;
+    if (s.cell == GRU) {
+      float* gh = s.ghs + t * BG;
+      for (int r = 0; r < B; r++) {
+        if (s.bHh) std::memcpy(gh + static_cast<long>(r) * G * H, s.bHh, sizeof(float) * G * H);
+        else std::fill(gh + static_cast<long>(r) * G * H, gh + static_cast<long>(r + 1) * G * H, 0.0f);
+      }
+      gemmPacked(false, B, G * H, H, hPrev, packed.data(), gh, true);
+      gruForward(B, H, g, gh, hPrev, h);
+    } else {
+      gemmPacked(false, B, G * H, H, hPrev, packed.data(), g, true);
+      if (s.cell == LSTM) {
+        const float* cPrev = before < 0 ? s.cInit : s.cs + before * BH;
+        lstmForward(B, H, g, cPrev, s.cs + t * BH, h);
+      } else {
+        activate(s.cell == RNN_RELU ? RELU : TANH, g, h, BH);
+      }
+    }
+  }
+}
+
+void recurrenceBackward(const Sequence& s, const float* gOut, float* dG, float* dGh, float* dh, float* dc, bool initGrad) {
+  const int G = gateCount(s.cell), H = s.H, B = s.B, T = s.T;
+  const long BH = static_cast<long>(B) * H, BG = BH * G;
+  const long np = packedBSize(G * H, H);
+  if (static_cast<long>(packed.size()) < np) packed.resize(np);
+  packB(false, G * H, H, s.wHh, packed.data());
+  if (s.cell == GRU && static_cast<long>(spareBuf.size()) < BH) spareBuf.resize(BH);
+  float* cur = dh;
+  float* spare = s.cell == GRU ? spareBuf.data() : nullptr;
+  for (int step = T - 1; step >= 0; step--) {
+    const int t = s.reverse ? T - 1 - step : step;
+    const int before = s.reverse ? (t == T - 1 ? -1 : t + 1) : t - 1;
+    const float* hPrev = before < 0 ? s.hInit : s.hs + before * BH;
+    if (gOut) addScaled(cur, gOut + t * BH, 1, cur, BH);
+    const float* g = s.gates + t * BG;
+    float* dg = dG + t * BG;
+    const bool wantPrev = step > 0 || initGrad;
+    if (s.cell == GRU) {
+      float* dgh = dGh + t * BG;
+      gruBackward(B, H, g, s.ghs + t * BG, hPrev, cur, dg, dgh, spare);
+      if (wantPrev) gemmPacked(false, B, H, G * H, dgh, packed.data(), spare, true);
+      std::swap(cur, spare);
+    } else {
+      if (s.cell == LSTM) {
+        const float* cPrev = before < 0 ? s.cInit : s.cs + before * BH;
+        lstmBackward(B, H, g, cPrev, s.cs + t * BH, cur, dc, dg);
+      } else {
+        activateBackward(s.cell == RNN_RELU ? RELU : TANH, s.hs + t * BH, cur, dg, BH, false);
+      }
+      if (wantPrev) gemmPacked(false, B, H, G * H, dg, packed.data(), cur, false);
+    }
+  }
+  if (cur != dh) std::memcpy(dh, cur, sizeof(float) * BH);
+}
+
+}  // namespace rnnkit
