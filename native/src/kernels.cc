@@ -1,6 +1,7 @@
 // Elementwise, softmax, cell, optimizer and whole-sequence kernels: the reference backend's loops
 // (src/kernels/reference/*.ts) in C++. Sums and updates the reference makes in double are made in double
-// here too, so that those kernels give the reference's bits; the cells' sigmoid and tanh run in float.
+// here too, so that those kernels give the reference's bits; softmax's exp runs in double, the cells' sigmoid
+// and tanh in float.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -104,10 +105,11 @@ namespace {
 double softmaxRow(const float* x, long c, float* out) {
   float max = -INFINITY;
   for (long j = 0; j < c; j++) if (x[j] > max) max = x[j];
+  // in double like the reference: x − max rounded to float would cost e^(x − max) up to 4e-6 of its value
   double z = 0;
   for (long j = 0; j < c; j++) {
-    const float e = std::exp(x[j] - max);
-    out[j] = e;
+    const double e = std::exp(static_cast<double>(x[j]) - max);
+    out[j] = static_cast<float>(e);
     z += e;
   }
   const double inv = 1 / z;
