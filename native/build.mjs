@@ -40,7 +40,8 @@ try {
   const x86 = process.arch === 'x64' || process.arch === 'ia32';
   const common = ['-std=c++17', '-O3', '-fPIC', '-fvisibility=hidden', '-ffp-contract=off', `-I${include}`, '-DNAPI_VERSION=8',
     '-DNODE_GYP_MODULE_NAME=rnnkit'];
-  const units = [['addon.cc', []], ['gemm.cc', []], ['kernels.cc', []], ['gemm_avx2.cc', x86 ? ['-mavx2', '-mfma'] : []]];
+  const units = [['addon.cc', []], ['gemm.cc', []], ['kernels.cc', []], ['gemm_avx2.cc', x86 ? ['-mavx2', '-mfma'] : []],
+    ['cells_avx2.cc', x86 ? ['-mavx2', '-mfma'] : []]];
   const objDir = path.join(out, 'obj');
   mkdirSync(objDir, { recursive: true });
   const objs = [];

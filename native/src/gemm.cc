@@ -22,7 +22,7 @@ bool hasAvx2() {
 #endif
 }
 bool generic = false;
-MicroKernel micro() { return !generic && hasAvx2() ? microAvx2 : microGeneric; }
+MicroKernel micro() { return useAvx2() ? microAvx2 : microGeneric; }
 
 // op(A) rows [i0, i0 + mc) × columns [p0, p0 + kc) into panels of MR rows, each kc × MR, zero-padded.
 void packA(bool ta, int m, int k, const float* a, int i0, int mc, int p0, int kc, float* out) {
@@ -51,6 +51,8 @@ void packA(bool ta, int m, int k, const float* a, int i0, int mc, int p0, int kc
 
 thread_local std::vector<float> aBuf, bBuf;
 }  // namespace
+
+bool useAvx2() { return !generic && hasAvx2(); }
 
 const char* isa() { return micro() == microAvx2 ? "avx2+fma" : "generic"; }
 
@@ -153,7 +155,7 @@ void gemm(bool ta, bool tb, int m, int n, int k, const float* a, const float* b,
   // one row of C (sampling at batch 1): op(A) is the vector a[0 … k) whether A is transposed or not
   if (m == 1) {
     if (tb) {
-      (!generic && hasAvx2() ? gemvTAvx2 : gemvTGeneric)(n, k, a, b, c, acc);
+      (useAvx2() ? gemvTAvx2 : gemvTGeneric)(n, k, a, b, c, acc);
     } else {
       if (!acc) std::fill(c, c + n, 0.0f);
       for (int p = 0; p < k; p++) {

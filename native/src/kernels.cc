@@ -1,7 +1,7 @@
 // Elementwise, softmax, cell, optimizer and whole-sequence kernels: the reference backend's loops
 // (src/kernels/reference/*.ts) in C++. Sums and updates the reference makes in double are made in double
 // here too, so that those kernels give the reference's bits; softmax's exp runs in double, the cells' sigmoid
-// and tanh in float.
+// and tanh in float (on eight lanes where the CPU has AVX2 + FMA: cells_avx2.cc).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -19,6 +19,7 @@ inline float sigmoidf(float x) {
 }  // namespace
 
 void activate(int kind, const float* x, float* out, long n) {
+  if ((kind == TANH || kind == SIGMOID) && useAvx2()) return activateAvx2(kind, x, out, n);
   switch (kind) {
     case TANH: for (long i = 0; i < n; i++) out[i] = std::tanh(x[i]); break;
     case SIGMOID: for (long i = 0; i < n; i++) out[i] = sigmoidf(x[i]); break;
@@ -144,6 +145,7 @@ void softmaxCrossEntropyBackward(const float* probs, long n, long c, const int32
 }
 
 void lstmForward(long b, long h, float* gates, const float* cPrev, float* c, float* hOut) {
+  if (useAvx2()) return lstmForwardAvx2(b, h, gates, cPrev, c, hOut);
   for (long r = 0; r < b; r++) {
     float* g = gates + r * 4 * h;
     for (long j = 0; j < h; j++) {
@@ -157,6 +159,7 @@ void lstmForward(long b, long h, float* gates, const float* cPrev, float* c, flo
 }
 
 void lstmBackward(long b, long h, const float* gates, const float* cPrev, const float* c, const float* dh, float* dc, float* dGates) {
+  if (useAvx2()) return lstmBackwardAvx2(b, h, gates, cPrev, c, dh, dc, dGates);
   for (long r = 0; r < b; r++) {
     const float* g = gates + r * 4 * h;
     float* dg = dGates + r * 4 * h;
@@ -176,6 +179,7 @@ void lstmBackward(long b, long h, const float* gates, const float* cPrev, const 
 }
 
 void gruForward(long b, long h, float* gi, const float* gh, const float* hPrev, float* hOut) {
+  if (useAvx2()) return gruForwardAvx2(b, h, gi, gh, hPrev, hOut);
   for (long row = 0; row < b; row++) {
     float* x = gi + row * 3 * h;
     const float* y = gh + row * 3 * h;

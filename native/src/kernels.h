@@ -17,6 +17,14 @@ void microAvx2(int kc, const float* a, const float* b, float* c, long ldc, int m
 void gemvTGeneric(int n, int k, const float* x, const float* b, float* c, bool acc);
 void gemvTAvx2(int n, int k, const float* x, const float* b, float* c, bool acc);
 
+// The cells and activations on eight lanes (cells_avx2.cc); activateAvx2 takes TANH and SIGMOID only.
+void activateAvx2(int kind, const float* x, float* out, long n);
+void lstmForwardAvx2(long b, long h, float* gates, const float* cPrev, float* c, float* hOut);
+void lstmBackwardAvx2(long b, long h, const float* gates, const float* cPrev, const float* c, const float* dh, float* dc, float* dGates);
+void gruForwardAvx2(long b, long h, float* gi, const float* gh, const float* hPrev, float* hOut);
+/** Whether the AVX2 + FMA kernels run (the CPU has them and forceGeneric is off). */
+bool useAvx2();
+
 /** The instruction set the multiply runs on: "avx2+fma" or "generic". */
 const char* isa();
 /** Forces the generic path (tests compare the two); returns the previous setting. */

@@ -1,15 +1,20 @@
 import { useBackend, availableBackends, kernels } from '../kernels/index.js';
 import { registerWasmBackend } from '../kernels/wasm/index.js';
+import { registerNativeBackend } from '../kernels/native/index.js';
 import { UsageError } from './errors.js';
 
 registerWasmBackend();
+// where the addon loads (it is built by `npm install` when there is a C++ compiler)
+registerNativeBackend();
 
-export const BACKEND_CHOICES = ['auto', 'js', 'wasm'] as const;
+export const BACKEND_CHOICES = ['auto', 'js', 'wasm', 'native'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 /**
- * Switches to the requested backend; 'auto' takes the fastest one available. Returns its name.
- * threads: for the wasm backend, the threads its kernels run on (default: the cores, at most 2).
+ * Switches to the requested backend; 'auto' takes the WebAssembly one (the backend the quoted numbers
+ * come from), or the reference where it cannot start. Returns its name.
+ * threads: for the wasm backend, the threads its kernels run on (default: the cores, at most 2); the
+ * native backend runs on one.
  */
 export async function selectBackend(choice: BackendChoice, threads?: number): Promise<string> {
   if (threads !== undefined) registerWasmBackend({ threads });
@@ -22,6 +27,10 @@ export async function selectBackend(choice: BackendChoice, threads?: number): Pr
       await useBackend('js');
     }
     return kernels().name;
+  }
+  if (choice === 'native' && !have.includes('native')) {
+    const { nativeUnavailable, NATIVE_HOW_TO } = await import('../kernels/native/index.js');
+    throw new UsageError(`the native backend is not available here: ${nativeUnavailable()}. To get it, ${NATIVE_HOW_TO}`);
   }
   if (!have.includes(choice)) throw new UsageError(`the ${choice} backend is not available here (available: ${have.join(', ')})`);
   await useBackend(choice);
