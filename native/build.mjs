@@ -58,6 +58,7 @@ try {
     if (existsSync(tmp)) rmSync(tmp);
     giveUp(r.why);
   }
+  if (!existsSync(tmp)) giveUp(`${cxx} wrote no addon`);
   renameSync(tmp, target);
   console.log(`rnnkit: native backend built (${path.relative(process.cwd(), target) || target})`);
 } catch (e) {

@@ -1,6 +1,7 @@
+import { isMainThread } from 'node:worker_threads';
 import { useBackend, availableBackends, kernels } from '../kernels/index.js';
 import { registerWasmBackend } from '../kernels/wasm/index.js';
-import { registerNativeBackend } from '../kernels/native/index.js';
+import { registerNativeBackend, nativeUnavailable, NATIVE_HOW_TO } from '../kernels/native/index.js';
 import { UsageError } from './errors.js';
 
 registerWasmBackend();
@@ -9,6 +10,16 @@ registerNativeBackend();
 
 export const BACKEND_CHOICES = ['auto', 'js', 'wasm', 'native'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+let hinted = false;
+
+/** Where the native addon is missing, one line on stderr, once per process, saying how to get it. */
+function hintNative(): void {
+  const why = nativeUnavailable();
+  if (why === null || hinted || !isMainThread) return;
+  hinted = true;
+  process.stderr.write(`rnnkit: the native backend (--backend native) is not available: ${why}. To get it, ${NATIVE_HOW_TO}.\n`);
+}
 
 /**
  * Switches to the requested backend; 'auto' takes the WebAssembly one (the backend the quoted numbers
@@ -20,6 +31,7 @@ export async function selectBackend(choice: BackendChoice, threads?: number): Pr
   if (threads !== undefined) registerWasmBackend({ threads });
   const have = availableBackends();
   if (choice === 'auto') {
+    hintNative();
     const best = have.includes('wasm') ? 'wasm' : 'js';
     try {
       await useBackend(best);
@@ -29,7 +41,6 @@ export async function selectBackend(choice: BackendChoice, threads?: number): Pr
     return kernels().name;
   }
   if (choice === 'native' && !have.includes('native')) {
-    const { nativeUnavailable, NATIVE_HOW_TO } = await import('../kernels/native/index.js');
     throw new UsageError(`the native backend is not available here: ${nativeUnavailable()}. To get it, ${NATIVE_HOW_TO}`);
   }
   if (!have.includes(choice)) throw new UsageError(`the ${choice} backend is not available here (available: ${have.join(', ')})`);

@@ -51,9 +51,10 @@ let loaded: Loaded | null = null;
 /** The addon, or why it cannot be had (not Node, not built, built for another Node). Loads it once. */
 export function loadNativeAddon(): Loaded {
   if (loaded) return loaded;
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown; env?: Record<string, string | undefined> } }).process;
   const mod = proc?.getBuiltinModule?.('node:module') as { createRequire?: (from: string | URL) => (id: string) => unknown } | undefined;
   if (!mod?.createRequire) return (loaded = { addon: null, why: 'the native backend runs in Node only' });
+  if (proc?.env?.RNNKIT_NATIVE === '0') return (loaded = { addon: null, why: 'it is turned off (RNNKIT_NATIVE=0)' });
   // from src/kernels/native/ or dist/kernels/native/, the package root is three folders up
   const file = new URL('../../../native/build/rnnkit.node', import.meta.url);
   try {
