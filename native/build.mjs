@@ -38,9 +38,9 @@ try {
   const cxx = candidates.find((c) => spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0);
   if (!cxx) giveUp(`no C++ compiler found (tried ${candidates.join(', ')})`);
   const x86 = process.arch === 'x64' || process.arch === 'ia32';
-  const common = ['-std=c++17', '-O3', '-fPIC', '-fvisibility=hidden', '-ffp-contract=off', `-I${include}`, '-DNAPI_VERSION=8',
+  const common = ['-std=c++17', '-O3', '-fPIC', '-pthread', '-fvisibility=hidden', '-ffp-contract=off', `-I${include}`, '-DNAPI_VERSION=8',
     '-DNODE_GYP_MODULE_NAME=rnnkit'];
-  const units = [['addon.cc', []], ['gemm.cc', []], ['kernels.cc', []], ['gemm_avx2.cc', x86 ? ['-mavx2', '-mfma'] : []],
+  const units = [['addon.cc', []], ['gemm.cc', []], ['kernels.cc', []], ['pool.cc', []], ['gemm_avx2.cc', x86 ? ['-mavx2', '-mfma'] : []],
     ['cells_avx2.cc', x86 ? ['-mavx2', '-mfma'] : []]];
   const objDir = path.join(out, 'obj');
   mkdirSync(objDir, { recursive: true });
@@ -52,7 +52,7 @@ try {
     objs.push(obj);
   }
   const tmp = `${target}.tmp-${process.pid}`;
-  const link = ['-shared', ...(process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : []), ...objs, '-o', tmp];
+  const link = ['-shared', '-pthread', ...(process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : []), ...objs, '-o', tmp];
   const r = run(cxx, link);
   if (!r.ok) {
     if (existsSync(tmp)) rmSync(tmp);

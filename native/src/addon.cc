@@ -21,8 +21,9 @@ struct Fail {
 class Args {
  public:
   Args(napi_env env, napi_callback_info info, const char* op, size_t want) : env_(env), op_(op) {
-    argc_ = want < 24 ? want : 24;
+    argc_ = 24;
     napi_get_cb_info(env, info, &argc_, argv_, nullptr, nullptr);
+    argc_ = argc_ < 24 ? argc_ : 24;
     if (argc_ < want) fail(false, "expects " + std::to_string(want) + " arguments");
   }
 
@@ -52,6 +53,13 @@ class Args {
     if (t == napi_boolean) napi_get_value_bool(env_, argv_[i], &b);
     else if (t == napi_number) b = number(i, "flag") != 0;
     return b;
+  }
+  /** The optional thread count at i: 1 where it is not given. */
+  int threads(size_t i) const {
+    if (i >= argc_ || isNull(i)) return 1;
+    const int n = count(i, "threads");
+    if (n < 1 || n > 64) fail(true, "threads must be from 1 to 64");
+    return n;
   }
   bool isNull(size_t i) const {
     napi_valuetype t;
@@ -130,7 +138,7 @@ FN(Gemm) {
     const float* A = a.f32(5, prod({m, k}), "a");
     const float* B = a.f32(6, prod({k, n}), "b");
     float* C = a.f32(7, prod({m, n}), "c");
-    gemm(ta, tb, m, n, k, A, B, C, a.flag(8));
+    gemm(ta, tb, m, n, k, A, B, C, a.flag(8), a.threads(9));
     return nullptr;
   });
 }
@@ -340,7 +348,7 @@ FN(AdamStep) {
     Args a(env, info, "adamStep", 13);
     const int n = a.count(4, "n");
     adamStep(a.f32(0, n, "param"), a.f32(1, n, "grad"), a.f32(2, n, "m"), a.f32(3, n, "v"), n, a.number(5, "beta1"), a.number(6, "beta2"),
-      a.number(7, "stepSize"), a.number(8, "bc2Sqrt"), a.number(9, "eps"), a.number(10, "decay"), a.number(11, "l2"), a.flag(12));
+      a.number(7, "stepSize"), a.number(8, "bc2Sqrt"), a.number(9, "eps"), a.number(10, "decay"), a.number(11, "l2"), a.flag(12), a.threads(13));
     return nullptr;
   });
 }
@@ -369,7 +377,7 @@ FN(RecurrenceForward) {
     Args a(env, info, "recurrenceForward", 13);
     Sequence s = sequenceArgs(a);
     s.bHh = s.cell == GRU ? a.f32OrNull(12, prod({3, s.H}), "b_hh") : nullptr;
-    recurrenceForward(s);
+    recurrenceForward(s, a.threads(13));
     return nullptr;
   });
 }
@@ -385,7 +393,7 @@ FN(RecurrenceBackward) {
     float* dGh = s.cell == GRU ? a.f32(14, tbg, "dGh") : nullptr;
     float* dh = a.f32(15, bh, "dh");
     float* dc = s.cell == LSTM ? a.f32(16, bh, "dc") : nullptr;
-    recurrenceBackward(s, gOut, dG, dGh, dh, dc, a.flag(17));
+    recurrenceBackward(s, gOut, dG, dGh, dh, dc, a.flag(17), a.threads(18));
     return nullptr;
   });
 }

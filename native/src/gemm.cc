@@ -6,12 +6,15 @@
 #include <cstring>
 #include <vector>
 #include "kernels.h"
+#include "pool.h"
 
 namespace rnnkit {
 
 namespace {
 constexpr int KC = 256;  // k per block: an A panel (MR × KC) and a B panel (KC × NR) stay in L1
 constexpr int MC = 120;  // rows of A per packed block, a multiple of MR, kept in L2
+// Multiplies of fewer flops than this stay on one thread: waking a helper costs microseconds.
+constexpr double PAR_FLOPS = 4e6;
 
 bool hasAvx2() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -24,14 +27,15 @@ bool hasAvx2() {
 bool generic = false;
 MicroKernel micro() { return useAvx2() ? microAvx2 : microGeneric; }
 
-// op(A) rows [i0, i0 + mc) × columns [p0, p0 + kc) into panels of MR rows, each kc × MR, zero-padded.
-void packA(bool ta, int m, int k, const float* a, int i0, int mc, int p0, int kc, float* out) {
+// op(A) rows [i0, i0 + mc) × columns [p0, p0 + kc) into panels of MR rows, each kc × MR, zero-padded;
+// A(i, p) is a[i·lda + p], or a[p·lda + i] when transposed.
+void packA(bool ta, long lda, const float* a, int i0, int mc, int p0, int kc, float* out) {
   for (int r0 = 0; r0 < mc; r0 += MR) {
     const int rows = std::min(MR, mc - r0);
     float* o = out + static_cast<long>(r0) * kc;
     if (ta) {
       for (int p = 0; p < kc; p++) {
-        const float* src = a + static_cast<long>(p0 + p) * m + i0 + r0;
+        const float* src = a + static_cast<long>(p0 + p) * lda + i0 + r0;
         int r = 0;
         for (; r < rows; r++) o[p * MR + r] = src[r];
         for (; r < MR; r++) o[p * MR + r] = 0;
@@ -39,7 +43,7 @@ void packA(bool ta, int m, int k, const float* a, int i0, int mc, int p0, int kc
     } else {
       for (int r = 0; r < MR; r++) {
         if (r < rows) {
-          const float* src = a + static_cast<long>(i0 + r0 + r) * k + p0;
+          const float* src = a + static_cast<long>(i0 + r0 + r) * lda + p0;
           for (int p = 0; p < kc; p++) o[p * MR + r] = src[p];
         } else {
           for (int p = 0; p < kc; p++) o[p * MR + r] = 0;
@@ -109,12 +113,11 @@ void packB(bool tb, int k, int n, const float* b, float* out) {
   }
 }
 
-void gemmPacked(bool ta, int m, int n, int k, const float* a, const float* bp, float* c, bool acc) {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0) {
-    if (!acc) std::fill(c, c + static_cast<long>(m) * n, 0.0f);
-    return;
-  }
+namespace {
+// C (m × n, row stride ldc) (+)= op(A) · B, B packed (panels of k × NR), on this thread. Each element of C
+// is C + the sum of each KC block in order of k, whatever rows or columns the call covers: a split over
+// threads gives the bits of one thread.
+void gemmBlock(bool ta, int m, int n, int k, const float* a, long lda, const float* bp, float* c, long ldc, bool acc) {
   const MicroKernel kern = micro();
   const long need = static_cast<long>(std::min(m + MR, MC + MR)) * KC;
   if (static_cast<long>(aBuf.size()) < need) aBuf.resize(need);
@@ -125,28 +128,59 @@ void gemmPacked(bool ta, int m, int n, int k, const float* a, const float* bp, f
     const int mode = (p0 > 0 || acc) ? 1 : 0;
     for (int i0 = 0; i0 < m; i0 += MC) {
       const int mc = std::min(MC, m - i0);
-      packA(ta, m, k, a, i0, mc, p0, kc, ap);
+      packA(ta, lda, a, i0, mc, p0, kc, ap);
       for (int j0 = 0; j0 < n; j0 += NR) {
         const int cols = std::min(NR, n - j0);
         const float* bpanel = bp + static_cast<long>(j0) * k + static_cast<long>(p0) * NR;
         for (int r0 = 0; r0 < mc; r0 += MR) {
           const int rows = std::min(MR, mc - r0);
-          float* cc = c + static_cast<long>(i0 + r0) * n + j0;
+          float* cc = c + static_cast<long>(i0 + r0) * ldc + j0;
           const float* apanel = ap + static_cast<long>(r0) * kc;
           if (rows == MR && cols == NR) {
-            kern(kc, apanel, bpanel, cc, n, mode);
+            kern(kc, apanel, bpanel, cc, ldc, mode);
           } else {
             kern(kc, apanel, bpanel, tmp, NR, 0);
             for (int i = 0; i < rows; i++)
-              for (int j = 0; j < cols; j++) cc[static_cast<long>(i) * n + j] = mode ? cc[static_cast<long>(i) * n + j] + tmp[i * NR + j] : tmp[i * NR + j];
+              for (int j = 0; j < cols; j++) cc[i * ldc + j] = mode ? cc[i * ldc + j] + tmp[i * NR + j] : tmp[i * NR + j];
           }
         }
       }
     }
   }
 }
+}  // namespace
 
-void gemm(bool ta, bool tb, int m, int n, int k, const float* a, const float* b, float* c, bool acc) {
+void gemmPacked(bool ta, int m, int n, int k, const float* a, const float* bp, float* c, bool acc, int threads) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (!acc) std::fill(c, c + static_cast<long>(m) * n, 0.0f);
+    return;
+  }
+  const long lda = ta ? m : k;
+  if (threads > 1 && 2.0 * m * n * k >= PAR_FLOPS) {
+    if (m >= 4 * MR * threads) {
+      // blocks of rows of C, multiples of MR
+      const int size = (m + threads * MR - 1) / (threads * MR) * MR;
+      parallel(threads, [&](int t) {
+        const int i0 = t * size, mi = std::min(size, m - i0);
+        if (mi > 0) gemmBlock(ta, mi, n, k, ta ? a + i0 : a + static_cast<long>(i0) * lda, lda, bp, c + static_cast<long>(i0) * n, n, acc);
+      });
+      return;
+    }
+    if (n >= 2 * NR * threads) {
+      // a short C: blocks of columns, multiples of NR (whole panels of B)
+      const int size = (n + threads * NR - 1) / (threads * NR) * NR;
+      parallel(threads, [&](int t) {
+        const int j0 = t * size, nj = std::min(size, n - j0);
+        if (nj > 0) gemmBlock(ta, m, nj, k, a, lda, bp + static_cast<long>(j0) * k, c + j0, n, acc);
+      });
+      return;
+    }
+  }
+  gemmBlock(ta, m, n, k, a, lda, bp, c, n, acc);
+}
+
+void gemm(bool ta, bool tb, int m, int n, int k, const float* a, const float* b, float* c, bool acc, int threads) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!acc) std::fill(c, c + static_cast<long>(m) * n, 0.0f);
@@ -169,7 +203,7 @@ void gemm(bool ta, bool tb, int m, int n, int k, const float* a, const float* b,
   const long nb = packedBSize(k, n);
   if (static_cast<long>(bBuf.size()) < nb) bBuf.resize(nb);
   packB(tb, k, n, b, bBuf.data());
-  gemmPacked(ta, m, n, k, a, bBuf.data(), c, acc);
+  gemmPacked(ta, m, n, k, a, bBuf.data(), c, acc, threads);
 }
 
 }  // namespace rnnkit

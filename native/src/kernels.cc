@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 #include "kernels.h"
+#include "pool.h"
 
 namespace rnnkit {
 
@@ -209,10 +210,10 @@ void gruBackward(long b, long h, const float* gi, const float* gh, const float* 
   }
 }
 
-// The reference's arithmetic in double, rounded to float where it stores: the same bits.
-void adamStep(float* p, const float* g, float* m, float* v, long n, double beta1, double beta2, double stepSize, double bc2Sqrt,
+namespace {
+void adamRange(float* p, const float* g, float* m, float* v, long i0, long i1, double beta1, double beta2, double stepSize, double bc2Sqrt,
   double eps, double decay, double l2, bool decoupled) {
-  for (long i = 0; i < n; i++) {
+  for (long i = i0; i < i1; i++) {
     const float gi = static_cast<float>(g[i] + l2 * p[i]);
     m[i] = static_cast<float>(beta1 * m[i] + (1 - beta1) * gi);
     v[i] = static_cast<float>(beta2 * v[i] + (1 - beta2) * static_cast<double>(gi) * gi);
@@ -220,78 +221,126 @@ void adamStep(float* p, const float* g, float* m, float* v, long n, double beta1
     p[i] = static_cast<float>(pi - stepSize * m[i] / (std::sqrt(static_cast<double>(v[i])) / bc2Sqrt + eps));
   }
 }
+// Adam updates of at least this many parameters are split over the threads (a square root and two
+// divisions in double per element pay for the hand-over).
+constexpr long PAR_ADAM = 1 << 14;
+}  // namespace
+
+// The reference's arithmetic in double, rounded to float where it stores: the same bits.
+void adamStep(float* p, const float* g, float* m, float* v, long n, double beta1, double beta2, double stepSize, double bc2Sqrt,
+  double eps, double decay, double l2, bool decoupled, int threads) {
+  if (threads < 2 || n < PAR_ADAM) return adamRange(p, g, m, v, 0, n, beta1, beta2, stepSize, bc2Sqrt, eps, decay, l2, decoupled);
+  const long size = (n + threads - 1) / threads;
+  parallel(threads, [&](int t) {
+    const long i0 = std::min(n, t * size), i1 = std::min(n, i0 + size);
+    adamRange(p, g, m, v, i0, i1, beta1, beta2, stepSize, bc2Sqrt, eps, decay, l2, decoupled);
+  });
+}
 
 namespace {
 int gateCount(int cell) { return cell == LSTM ? 4 : cell == GRU ? 3 : 1; }
-thread_local std::vector<float> packed, spareBuf;
-}  // namespace
+thread_local std::vector<float> packed;
+// Recurrences of fewer flops per step than this stay on one thread.
+constexpr double PAR_STEP_FLOPS = 2e5;
 
-// The step loop of tensor/recurrence.ts, with W_hhᵀ packed once for all T steps.
-void recurrenceForward(const Sequence& s) {
+/** Blocks of batch rows, one per thread where the per-step multiply pays for the split: f(b0, nb). */
+template <typename F>
+void overRows(const Sequence& s, int threads, F f) {
+  const int G = gateCount(s.cell);
+  const int parts = threads > 1 && 2.0 * s.B * G * s.H * s.H >= PAR_STEP_FLOPS ? std::min(threads, s.B) : 1;
+  if (parts == 1) return f(0, s.B);
+  const int size = (s.B + parts - 1) / parts;
+  parallel(parts, [&](int t) {
+    const int b0 = std::min(s.B, t * size), nb = std::min(size, s.B - b0);
+    if (nb > 0) f(b0, nb);
+  });
+}
+
+// Rows [b0, b0 + nb) of the step loop of tensor/recurrence.ts, with W_hhᵀ packed in wp.
+void forwardRows(const Sequence& s, const float* wp, int b0, int nb) {
   const int G = gateCount(s.cell), H = s.H, B = s.B, T = s.T;
-  const long BH = static_cast<long>(B) * H, BG = BH * G;
-  const long np = packedBSize(H, G * H);
-  if (static_cast<long>(packed.size()) < np) packed.resize(np);
-  packB(true, H, G * H, s.wHh, packed.data());
+  const long BH = static_cast<long>(B) * H, BG = BH * G, GH = static_cast<long>(G) * H;
+  const long oh = static_cast<long>(b0) * H, og = b0 * GH;
   for (int step = 0; step < T; step++) {
     const int t = s.reverse ? T - 1 - step : step;
     const int before = s.reverse ? (t == T - 1 ? -1 : t + 1) : t - 1;
-    const float* hPrev = before < 0 ? s.hInit : s.hs + before * BH;
-    float* g = s.gates + t * BG;
-    float* h = s.hs + t * BH;
+    const float* hPrev = (before < 0 ? s.hInit : s.hs + before * BH) + oh;
+    float* g = s.gates + t * BG + og;
+    float* h = s.hs + t * BH + oh;
     if (s.cell == GRU) {
-      float* gh = s.ghs + t * BG;
-      for (int r = 0; r < B; r++) {
-        if (s.bHh) std::memcpy(gh + static_cast<long>(r) * G * H, s.bHh, sizeof(float) * G * H);
-        else std::fill(gh + static_cast<long>(r) * G * H, gh + static_cast<long>(r + 1) * G * H, 0.0f);
+      float* gh = s.ghs + t * BG + og;
+      for (int r = 0; r < nb; r++) {
+        if (s.bHh) std::memcpy(gh + r * GH, s.bHh, sizeof(float) * GH);
+        else std::fill(gh + r * GH, gh + (r + 1) * GH, 0.0f);
       }
-      gemmPacked(false, B, G * H, H, hPrev, packed.data(), gh, true);
-      gruForward(B, H, g, gh, hPrev, h);
+      gemmPacked(false, nb, G * H, H, hPrev, wp, gh, true);
+      gruForward(nb, H, g, gh, hPrev, h);
     } else {
-      gemmPacked(false, B, G * H, H, hPrev, packed.data(), g, true);
+      gemmPacked(false, nb, G * H, H, hPrev, wp, g, true);
       if (s.cell == LSTM) {
-        const float* cPrev = before < 0 ? s.cInit : s.cs + before * BH;
-        lstmForward(B, H, g, cPrev, s.cs + t * BH, h);
+        const float* cPrev = (before < 0 ? s.cInit : s.cs + before * BH) + oh;
+        lstmForward(nb, H, g, cPrev, s.cs + t * BH + oh, h);
       } else {
-        activate(s.cell == RNN_RELU ? RELU : TANH, g, h, BH);
+        activate(s.cell == RNN_RELU ? RELU : TANH, g, h, static_cast<long>(nb) * H);
       }
     }
   }
 }
 
-void recurrenceBackward(const Sequence& s, const float* gOut, float* dG, float* dGh, float* dh, float* dc, bool initGrad) {
+// Rows [b0, b0 + nb) of the backward step loop, with W_hh packed in wp; spare: [B, H] for the GRU.
+void backwardRows(const Sequence& s, const float* wp, const float* gOut, float* dG, float* dGh, float* dh, float* dc, bool initGrad,
+  float* spareAll, int b0, int nb) {
   const int G = gateCount(s.cell), H = s.H, B = s.B, T = s.T;
-  const long BH = static_cast<long>(B) * H, BG = BH * G;
-  const long np = packedBSize(G * H, H);
-  if (static_cast<long>(packed.size()) < np) packed.resize(np);
-  packB(false, G * H, H, s.wHh, packed.data());
-  if (s.cell == GRU && static_cast<long>(spareBuf.size()) < BH) spareBuf.resize(BH);
-  float* cur = dh;
-  float* spare = s.cell == GRU ? spareBuf.data() : nullptr;
+  const long BH = static_cast<long>(B) * H, BG = BH * G, GH = static_cast<long>(G) * H;
+  const long oh = static_cast<long>(b0) * H, og = b0 * GH, nh = static_cast<long>(nb) * H;
+  float* const mine = dh + oh;
+  float* cur = mine;
+  float* spare = spareAll ? spareAll + oh : nullptr;
   for (int step = T - 1; step >= 0; step--) {
     const int t = s.reverse ? T - 1 - step : step;
     const int before = s.reverse ? (t == T - 1 ? -1 : t + 1) : t - 1;
-    const float* hPrev = before < 0 ? s.hInit : s.hs + before * BH;
-    if (gOut) addScaled(cur, gOut + t * BH, 1, cur, BH);
-    const float* g = s.gates + t * BG;
-    float* dg = dG + t * BG;
+    const float* hPrev = (before < 0 ? s.hInit : s.hs + before * BH) + oh;
+    if (gOut) addScaled(cur, gOut + t * BH + oh, 1, cur, nh);
+    const float* g = s.gates + t * BG + og;
+    float* dg = dG + t * BG + og;
     const bool wantPrev = step > 0 || initGrad;
     if (s.cell == GRU) {
-      float* dgh = dGh + t * BG;
-      gruBackward(B, H, g, s.ghs + t * BG, hPrev, cur, dg, dgh, spare);
-      if (wantPrev) gemmPacked(false, B, H, G * H, dgh, packed.data(), spare, true);
+      float* dgh = dGh + t * BG + og;
+      gruBackward(nb, H, g, s.ghs + t * BG + og, hPrev, cur, dg, dgh, spare);
+      if (wantPrev) gemmPacked(false, nb, H, G * H, dgh, wp, spare, true);
       std::swap(cur, spare);
     } else {
       if (s.cell == LSTM) {
-        const float* cPrev = before < 0 ? s.cInit : s.cs + before * BH;
-        lstmBackward(B, H, g, cPrev, s.cs + t * BH, cur, dc, dg);
+        const float* cPrev = (before < 0 ? s.cInit : s.cs + before * BH) + oh;
+        lstmBackward(nb, H, g, cPrev, s.cs + t * BH + oh, cur, dc + oh, dg);
       } else {
-        activateBackward(s.cell == RNN_RELU ? RELU : TANH, s.hs + t * BH, cur, dg, BH, false);
+        activateBackward(s.cell == RNN_RELU ? RELU : TANH, s.hs + t * BH + oh, cur, dg, nh, false);
       }
-      if (wantPrev) gemmPacked(false, B, H, G * H, dg, packed.data(), cur, false);
+      if (wantPrev) gemmPacked(false, nb, H, G * H, dg, wp, cur, false);
     }
   }
-  if (cur != dh) std::memcpy(dh, cur, sizeof(float) * BH);
+  if (cur != mine) std::memcpy(mine, cur, sizeof(float) * nh);
+}
+}  // namespace
+
+void recurrenceForward(const Sequence& s, int threads) {
+  const int G = gateCount(s.cell);
+  const long np = packedBSize(s.H, G * s.H);
+  if (static_cast<long>(packed.size()) < np) packed.resize(np);
+  packB(true, s.H, G * s.H, s.wHh, packed.data());
+  const float* wp = packed.data();
+  overRows(s, threads, [&](int b0, int nb) { forwardRows(s, wp, b0, nb); });
+}
+
+void recurrenceBackward(const Sequence& s, const float* gOut, float* dG, float* dGh, float* dh, float* dc, bool initGrad, int threads) {
+  const int G = gateCount(s.cell);
+  const long np = packedBSize(G * s.H, s.H);
+  if (static_cast<long>(packed.size()) < np) packed.resize(np);
+  packB(false, G * s.H, s.H, s.wHh, packed.data());
+  const float* wp = packed.data();
+  std::vector<float> spare(s.cell == GRU ? static_cast<size_t>(s.B) * s.H : 0);
+  float* sp = s.cell == GRU ? spare.data() : nullptr;
+  overRows(s, threads, [&](int b0, int nb) { backwardRows(s, wp, gOut, dG, dGh, dh, dc, initGrad, sp, b0, nb); });
 }
 
 }  // namespace rnnkit

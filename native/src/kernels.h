@@ -34,10 +34,10 @@ bool forceGeneric(bool on);
 long packedBSize(int k, int n);
 /** op(B) (k × n; stored n × k when tb) into panels of NR columns, each k × NR, zero-padded. */
 void packB(bool tb, int k, int n, const float* b, float* out);
-/** C (+)= op(A) · B with B packed by packB. */
-void gemmPacked(bool ta, int m, int n, int k, const float* a, const float* bp, float* c, bool acc);
+/** C (+)= op(A) · B with B packed by packB, split over up to `threads` threads where it is big enough. */
+void gemmPacked(bool ta, int m, int n, int k, const float* a, const float* bp, float* c, bool acc, int threads = 1);
 /** C (+)= op(A) · op(B), row-major, contiguous. */
-void gemm(bool ta, bool tb, int m, int n, int k, const float* a, const float* b, float* c, bool acc);
+void gemm(bool ta, bool tb, int m, int n, int k, const float* a, const float* b, float* c, bool acc, int threads = 1);
 
 enum Act { TANH = 0, SIGMOID = 1, RELU = 2, IDENTITY = 3 };
 void activate(int kind, const float* x, float* out, long n);
@@ -60,7 +60,7 @@ void lstmBackward(long b, long h, const float* gates, const float* cPrev, const 
 void gruForward(long b, long h, float* gi, const float* gh, const float* hPrev, float* hOut);
 void gruBackward(long b, long h, const float* gi, const float* gh, const float* hPrev, const float* dh, float* dGi, float* dGh, float* dhPrev);
 void adamStep(float* p, const float* g, float* m, float* v, long n, double beta1, double beta2, double stepSize, double bc2Sqrt,
-  double eps, double decay, double l2, bool decoupled);
+  double eps, double decay, double l2, bool decoupled, int threads = 1);
 
 // Cells of the whole-sequence kernels (the order of SequenceCell's values in backend.ts).
 enum Cell { RNN_TANH = 0, RNN_RELU = 1, LSTM = 2, GRU = 3 };
@@ -71,7 +71,8 @@ struct Sequence {
   const float* hInit; const float* cInit;
   float* hs; float* cs; float* ghs;
 };
-void recurrenceForward(const Sequence& s);
-void recurrenceBackward(const Sequence& s, const float* gOut, float* dG, float* dGh, float* dh, float* dc, bool initGrad);
+// Split over up to `threads` threads by blocks of batch rows, which never meet inside a recurrence.
+void recurrenceForward(const Sequence& s, int threads = 1);
+void recurrenceBackward(const Sequence& s, const float* gOut, float* dG, float* dGh, float* dh, float* dc, bool initGrad, int threads = 1);
 
 }  // namespace rnnkit

@@ -24,11 +24,14 @@ function hintNative(): void {
 /**
  * Switches to the requested backend; 'auto' takes the WebAssembly one (the backend the quoted numbers
  * come from), or the reference where it cannot start. Returns its name.
- * threads: for the wasm backend, the threads its kernels run on (default: the cores, at most 2); the
- * native backend runs on one.
+ * threads: for the wasm and native backends, the threads their kernels run on (default: the cores, at
+ * most 2).
  */
 export async function selectBackend(choice: BackendChoice, threads?: number): Promise<string> {
-  if (threads !== undefined) registerWasmBackend({ threads });
+  if (threads !== undefined) {
+    registerWasmBackend({ threads });
+    registerNativeBackend({ threads });
+  }
   const have = availableBackends();
   if (choice === 'auto') {
     hintNative();

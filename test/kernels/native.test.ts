@@ -15,7 +15,7 @@ const why = nativeUnavailable();
 if (why) {
   test(`native backend (skipped: ${why}; build it with node native/build.mjs)`, { skip: why }, () => {});
 } else {
-  const N: NativeBackend = createNativeBackend();
+  const N: NativeBackend = createNativeBackend({ threads: 1 });
 
   const rng = (seed: number) => {
     let s = seed >>> 0;
@@ -245,6 +245,34 @@ if (why) {
     }
   });
 
+  test('two threads give the bits of one: gemm split by rows and by columns, recurrences by batch rows, Adam by ranges', () => {
+    const one = createNativeBackend({ threads: 1 }), two = createNativeBackend({ threads: 2 });
+    const r = rng(8);
+    // big enough to split: rows of C (m ≥ 48), columns (short C), and the vector path, which stays whole
+    for (const [m, n, k] of [[200, 130, 300], [2048, 89, 256], [33, 1024, 256], [13, 512, 700], [1, 4096, 512]]) for (const ta of [false, true]) for (const tb of [false, true]) {
+      const a = rand(m * k, r), b = rand(k * n, r), c0 = rand(m * n, r);
+      for (const acc of [false, true]) {
+        const c1 = c0.slice(), c2 = c0.slice();
+        one.gemm(ta, tb, m, n, k, a, b, c1, acc);
+        two.gemm(ta, tb, m, n, k, a, b, c2, acc);
+        sameBits(c2, c1, `gemm ${m}x${n}x${k} ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} acc=${acc}`);
+      }
+    }
+    for (const kind of ['lstm', 'gru', 'rnn_tanh'] as CellKind[]) for (const reverse of [false, true]) for (const B of [7, 32]) {
+      const T = 6, H = 64, G = kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;
+      const c = { kind, reverse, T, B, H, xw: rand(T * B * G * H, r), h0: rand(B * H, r), c0: rand(B * H, r), wHh: rand(G * H * H, r, 0.2), bHh: rand(G * H, r), P: rand(T * B * H, r) };
+      const want = runRecurrence(one, c), got = runRecurrence(two, c);
+      got.forEach((g, i) => sameBits(g, want[i], `${kind} reverse=${reverse} B=${B} result ${i}`));
+    }
+    const n = 100_003;
+    const p0 = rand(n, r), g = rand(n, r), m0 = rand(n, r, 0.1), v0 = rand(n, r, 0.1).map(Math.abs);
+    const o = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled: true, step: 3 };
+    const [p1, m1, v1, p2, m2, v2] = [p0, m0, v0, p0, m0, v0].map((x) => x.slice());
+    R.adamStep(p1, g, m1, v1, o);
+    two.adamStep(p2, g, m2, v2, o);
+    sameBits(p2, p1, 'adam param'); sameBits(m2, m1, 'adam m'); sameBits(v2, v1, 'adam v');
+  });
+
   test('wrong sizes, lengths, types and indices get a RangeError or TypeError naming the problem, never a crash', () => {
     const f = (n: number) => new Float32Array(n);
     const cases: Array<[string, () => unknown, RegExp]> = [
@@ -282,6 +310,7 @@ if (why) {
       ['ids type', () => X.gatherRows(f(6), 3, f(1) as unknown as Int32Array, 1, f(3)), /ids must be an Int32Array/],
       ['recurrence', () => X.recurrenceBackward(2, 3, 2, 4, false, f(96), f(64), f(8), f(8), f(24), f(24), null, null, f(96), null, f(8), f(7), true), /recurrenceBackward: dc has 7 values, needs 8/],
       ['cell', () => X.recurrenceForward(9, 1, 1, 1, false, f(1), f(1), f(1), null, f(1), null, null, null), /unknown cell/],
+      ['threads', () => X.gemm(false, false, 1, 1, 1, f(1), f(1), f(1), false, 0), /threads must be from 1 to 64/],
     ];
     for (const [name, call, msg] of direct) assert.throws(call, (e: Error) => (e instanceof RangeError || e instanceof TypeError) && msg.test(e.message), name);
   });

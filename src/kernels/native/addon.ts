@@ -3,9 +3,12 @@
  * reached without an import statement, so that the library still bundles for browsers.
  */
 
-/** The addon's functions: the kernels of native/src/kernels.h, over the caller's typed arrays. */
+/**
+ * The addon's functions: the kernels of native/src/kernels.h, over the caller's typed arrays. `threads`
+ * (default 1): the most threads a call may be split over.
+ */
 export interface NativeAddon {
-  gemm(ta: boolean, tb: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, acc: boolean): void;
+  gemm(ta: boolean, tb: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, acc: boolean, threads?: number): void;
   activate(kind: number, x: Float32Array, out: Float32Array, n: number): void;
   activateBackward(kind: number, y: Float32Array, dy: Float32Array, dx: Float32Array, n: number, acc: boolean): void;
   addScaled(a: Float32Array, b: Float32Array, alpha: number, out: Float32Array, n: number): void;
@@ -29,13 +32,13 @@ export interface NativeAddon {
   gruBackward(b: number, h: number, gi: Float32Array, gh: Float32Array, hPrev: Float32Array, dh: Float32Array, dGi: Float32Array,
     dGh: Float32Array, dhPrev: Float32Array): void;
   adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number, beta1: number, beta2: number, stepSize: number,
-    bc2Sqrt: number, eps: number, decay: number, l2: number, decoupled: boolean): void;
+    bc2Sqrt: number, eps: number, decay: number, l2: number, decoupled: boolean, threads?: number): void;
   recurrenceForward(cell: number, T: number, B: number, H: number, reverse: boolean, gates: Float32Array, wHh: Float32Array,
     hInit: Float32Array, cInit: Float32Array | null, hs: Float32Array, cs: Float32Array | null, ghs: Float32Array | null,
-    bHh: Float32Array | null): void;
+    bHh: Float32Array | null, threads?: number): void;
   recurrenceBackward(cell: number, T: number, B: number, H: number, reverse: boolean, gates: Float32Array, wHh: Float32Array,
     hInit: Float32Array, cInit: Float32Array | null, hs: Float32Array, cs: Float32Array | null, ghs: Float32Array | null,
-    gOut: Float32Array | null, dG: Float32Array, dGh: Float32Array | null, dh: Float32Array, dc: Float32Array | null, initGrad: boolean): void;
+    gOut: Float32Array | null, dG: Float32Array, dGh: Float32Array | null, dh: Float32Array, dc: Float32Array | null, initGrad: boolean, threads?: number): void;
   /** The instruction set the multiply runs on: 'avx2+fma' or 'generic'. */
   isa(): string;
   /** Forces the portable multiply (tests compare it with the AVX2 one); returns the previous setting. */

@@ -1,19 +1,24 @@
 import type { Activation, Backend, SequenceArgs } from '../backend.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
+import { defaultThreads } from '../wasm/index.js';
 
 /**
  * The native backend: the kernels of native/src (C++, an AVX2 + FMA multiply chosen at run time) over
  * plain Float32Arrays, which the addon reads and writes in place. Every size and index is checked here,
  * before an array reaches C++ (and the addon checks the sizes again).
  *
- * One thread. Numbers: the elementwise kernels, sums, softmax gradient and Adam give the reference's
- * bits; the multiply sums in blocks of 256 along k, and the cells and softmax use float exp and tanh,
+ * Threads (native/src/pool.cc): a large multiply is split by blocks of rows of C (or of columns, for a
+ * short C), a recurrence by blocks of batch rows, an Adam update by ranges; each element is computed as
+ * on one thread, so the thread count does not change a bit.
+ *
+ * Numbers: the elementwise kernels, sums, the softmax gradient and Adam give the reference's bits; the
+ * multiply sums in blocks of 256 along k, the cells use float exp and tanh, and softmax a different exp,
  * so those agree with the reference to float32 rounding, not bit for bit.
  */
 export interface NativeBackend extends Backend {
   /** The instruction set the multiply runs on: 'avx2+fma' or 'generic'. */
   readonly isa: string;
-  /** Threads the kernels run on. */
+  /** Threads the kernels may run on, the calling one included. */
   readonly threads: number;
   /** The addon itself, for tests that drive it with wrong arguments. */
   readonly addon: NativeAddon;
@@ -52,21 +57,27 @@ function checkTargets(targets: Int32Array, n: number, c: number, ignoreIndex: nu
 }
 
 /** The native backend; throws, saying why, where the addon cannot be loaded. */
-export function createNativeBackend(): NativeBackend {
+export interface NativeBackendOptions {
+  /** Threads for the kernels, the calling one included (default: the host's cores, at most 2). */
+  threads?: number;
+}
+
+export function createNativeBackend(options: NativeBackendOptions = {}): NativeBackend {
   const got = loadNativeAddon();
   if (!got.addon) throw new Error(`native backend: ${got.why}`);
   const X = got.addon;
+  const threads = Math.max(1, Math.min(64, Math.floor(options.threads ?? defaultThreads())));
   const backend: NativeBackend = {
     name: 'native',
     isa: X.isa(),
-    threads: 1,
+    threads,
     addon: X,
     alloc: (n) => new Float32Array(n),
 
     gemm(ta, tb, m, n, k, a, b, c, acc) {
       count(m, 'm', 'gemm'); count(n, 'n', 'gemm'); count(k, 'k', 'gemm');
       need(a, m * k, 'a', 'gemm'); need(b, k * n, 'b', 'gemm'); need(c, m * n, 'c', 'gemm');
-      X.gemm(ta, tb, m, n, k, a, b, c, acc);
+      X.gemm(ta, tb, m, n, k, a, b, c, acc, threads);
     },
 
     activate(kind, x, out) {
@@ -194,7 +205,7 @@ export function createNativeBackend(): NativeBackend {
       checkSequence(a, 'recurrenceForward');
       if (bHh) need(bHh, gateCount(a.kind) * a.H, 'b_hh', 'recurrenceForward');
       X.recurrenceForward(CELL[a.kind], a.T, a.B, a.H, a.reverse, a.gates, a.wHh, a.hInit, a.cInit, a.hs, a.cs, a.ghs,
-        a.kind === 'gru' ? bHh : null);
+        a.kind === 'gru' ? bHh : null, threads);
       return true;
     },
 
@@ -207,7 +218,7 @@ export function createNativeBackend(): NativeBackend {
       if (a.kind === 'gru') need(dGh, T * B * G * H, 'dGh', op);
       if (a.kind === 'lstm') need(dc, B * H, 'dc', op);
       X.recurrenceBackward(CELL[a.kind], T, B, H, a.reverse, a.gates, a.wHh, a.hInit, a.cInit, a.hs, a.cs, a.ghs, gOut, dG,
-        a.kind === 'gru' ? dGh : null, dh, a.kind === 'lstm' ? dc : null, initGrad);
+        a.kind === 'gru' ? dGh : null, dh, a.kind === 'lstm' ? dc : null, initGrad, threads);
       return true;
     },
 
@@ -221,7 +232,7 @@ export function createNativeBackend(): NativeBackend {
       const bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
       const decay = decoupled ? 1 - lr * weightDecay : 1;
       const l2 = decoupled ? 0 : weightDecay;
-      X.adamStep(param, grad, m, v, n, beta1, beta2, stepSize, bc2Sqrt, eps, decay, l2, decoupled);
+      X.adamStep(param, grad, m, v, n, beta1, beta2, stepSize, bc2Sqrt, eps, decay, l2, decoupled, threads);
     },
   };
   return backend;
