@@ -315,6 +315,27 @@ if (why) {
     for (const [name, call, msg] of direct) assert.throws(call, (e: Error) => (e instanceof RangeError || e instanceof TypeError) && msg.test(e.message), name);
   });
 
+  test('alloc: zero-filled, reused after free (zeroed again unless asked not to), double frees and subarrays ignored', () => {
+    const K = createNativeBackend({ threads: 1 });
+    const a = K.alloc(1000);
+    assert.ok(a.every((v) => v === 0));
+    a.fill(7);
+    K.free(a);
+    K.free(a); // a second free of the same array is ignored
+    K.free(a.subarray(10)); // so is a subarray
+    K.free(new Float32Array(1000)); // and an array that is not the backend's
+    const b = K.alloc(1000);
+    assert.equal(b, a, 'the freed array comes back');
+    assert.ok(b.every((v) => v === 0), 'zero-filled again');
+    const c = K.alloc(1000);
+    assert.notEqual(c, a, 'given back once, handed out once');
+    b.fill(3);
+    K.free(b);
+    const d = K.alloc(1000, true);
+    assert.equal(d, b);
+    assert.equal(K.alloc(999).length, 999);
+  });
+
   test('registerNativeBackend makes useBackend("native") work', async () => {
     assert.equal(registerNativeBackend(), true);
     try {

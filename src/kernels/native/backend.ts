@@ -1,6 +1,7 @@
 import type { Activation, Backend, SequenceArgs } from '../backend.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
 import { defaultThreads } from '../wasm/index.js';
+import { BufferPool } from './pool.js';
 
 /**
  * The native backend: the kernels of native/src (C++, an AVX2 + FMA multiply chosen at run time) over
@@ -22,6 +23,8 @@ export interface NativeBackend extends Backend {
   readonly threads: number;
   /** The addon itself, for tests that drive it with wrong arguments. */
   readonly addon: NativeAddon;
+  /** Gives an array from `alloc` back for reuse by a later `alloc` of the same length (see pool.ts). */
+  free(x: Float32Array): void;
 }
 
 const ACTIVATION: Record<Activation, number> = { tanh: 0, sigmoid: 1, relu: 2, identity: 3 };
@@ -67,12 +70,14 @@ export function createNativeBackend(options: NativeBackendOptions = {}): NativeB
   if (!got.addon) throw new Error(`native backend: ${got.why}`);
   const X = got.addon;
   const threads = Math.max(1, Math.min(64, Math.floor(options.threads ?? defaultThreads())));
+  const buffers = new BufferPool();
   const backend: NativeBackend = {
     name: 'native',
     isa: X.isa(),
     threads,
     addon: X,
-    alloc: (n) => new Float32Array(n),
+    alloc: (n, uninitialized) => buffers.alloc(n, uninitialized),
+    free: (x) => buffers.free(x),
 
     gemm(ta, tb, m, n, k, a, b, c, acc) {
       count(m, 'm', 'gemm'); count(n, 'n', 'gemm'); count(k, 'k', 'gemm');
