@@ -36,8 +36,7 @@ function count(x: number, what: string, op: string): void {
 }
 
 function need(x: ArrayLike<number> | null | undefined, n: number, what: string, op: string, type: 'f32' | 'i32' = 'f32'): void {
-  const ok = type === 'f32' ? x instanceof Float32Array : x instanceof Int32Array;
-  if (!ok) throw new TypeError(`${op}: ${what} must be ${type === 'f32' ? 'a Float32Array' : 'an Int32Array'}`);
+  if (!x || !(type === 'f32' ? x instanceof Float32Array : x instanceof Int32Array)) throw new TypeError(`${op}: ${what} must be ${type === 'f32' ? 'a Float32Array' : 'an Int32Array'}`);
   if (x.length < n) throw new RangeError(`${op}: ${what} has ${x.length} values, needs ${n}`);
 }
 
