@@ -4,11 +4,13 @@
  *   node --import tsx bench/gemm.ts [--quick]
  * Prints the median GFLOP/s over repeated runs for each shape and transpose variant. The wasm operands
  * live in its heap (as tensors do when the backend is active); one extra row shows the cost of operands
- * that must be copied in and out.
+ * that must be copied in and out. Where the native addon is built, the last two columns are the native
+ * backend on one thread and on two (its operands are plain arrays).
  */
 import type { Backend } from '../src/kernels/backend.js';
 import { referenceBackend } from '../src/kernels/reference/index.js';
 import { createWasmBackend } from '../src/kernels/wasm/index.js';
+import { createNativeBackend, nativeUnavailable } from '../src/kernels/native/index.js';
 
 const quick = process.argv.includes('--quick');
 
@@ -60,14 +62,19 @@ function gflops(K: Backend, c: Case, inHeap: boolean, budgetMs: number): number 
 
 const wasm = await createWasmBackend({ threads: 1 });
 const wasm2 = await createWasmBackend({ threads: 2 });
+const native = nativeUnavailable() === null ? createNativeBackend({ threads: 1 }) : null;
+const native2 = native ? createNativeBackend({ threads: 2 }) : null;
 const budget = quick ? 300 : 1500;
 console.log(`gemm, median GFLOP/s (node ${process.version}); reference and wasm on one thread, then wasm on ${wasm2.threads} threads`);
-console.log(`${'shape'.padEnd(66)} ${'reference'.padStart(10)} ${'wasm'.padStart(8)} ${'speed-up'.padStart(9)} ${'wasm 2t'.padStart(8)}`);
+if (!native) console.log(`(no native column: ${nativeUnavailable()})`);
+console.log(`${'shape'.padEnd(66)} ${'reference'.padStart(10)} ${'wasm'.padStart(8)} ${'speed-up'.padStart(9)} ${'wasm 2t'.padStart(8)}${native ? ` ${'native'.padStart(8)} ${'native 2t'.padStart(9)}` : ''}`);
 for (const c of cases) {
   const ref = c.copied ? NaN : gflops(referenceBackend, c, false, budget);
   const w = gflops(wasm, c, !c.copied, budget);
   const w2 = c.copied ? NaN : gflops(wasm2, c, true, budget);
+  const nat = native && !c.copied ? gflops(native, c, true, budget) : NaN;
+  const nat2 = native2 && !c.copied ? gflops(native2, c, true, budget) : NaN;
   const f = (x: number) => (Number.isNaN(x) ? '' : x.toFixed(x < 10 ? 2 : 1)).padStart(8);
-  console.log(`${c.label.padEnd(66)} ${f(ref).padStart(10)} ${f(w)} ${Number.isNaN(ref) ? ''.padStart(9) : `${(w / ref).toFixed(1)}×`.padStart(9)} ${f(w2)}`);
+  console.log(`${c.label.padEnd(66)} ${f(ref).padStart(10)} ${f(w)} ${Number.isNaN(ref) ? ''.padStart(9) : `${(w / ref).toFixed(1)}×`.padStart(9)} ${f(w2)}${native ? ` ${f(nat)} ${f(nat2).padStart(9)}` : ''}`);
 }
 wasm2.stopThreads();

@@ -2,7 +2,7 @@
  * rnnkit on workload W1, one measurement per process (bench/run.ts starts one per row and cell, so that
  * VmHWM is the peak of that workload alone):
  *
- *   node --import tsx bench/ours.ts --backend wasm|js [--threads N] [--profile WARMUP] --mode train|generate --cell lstm --hidden 256 --text FILE
+ *   node --import tsx bench/ours.ts --backend wasm|native|js [--threads N] [--profile WARMUP] --mode train|generate --cell lstm --hidden 256 --text FILE
  *
  * Training goes through CharLMTrainer, the same path as `rnnkit train` (char-rnn streams, carried state,
  * Adam, global-norm clipping), with a constant learning rate and no validation split; generation through
@@ -26,7 +26,7 @@ async function ensureWasmRegistered(): Promise<void> {
 }
 
 async function useRequestedBackend(name: string, threads: number): Promise<string> {
-  if (name !== 'js' && name !== 'wasm') throw new Error(`--backend must be wasm or js, got '${name}'`);
+  if (name !== 'js' && name !== 'wasm' && name !== 'native') throw new Error(`--backend must be wasm, native or js, got '${name}'`);
   if (!(Number.isInteger(threads) && threads >= 1)) throw new Error(`--threads must be a whole number ≥ 1, got '${threads}'`);
   if (name === 'wasm') await ensureWasmRegistered();
   const got = await selectBackend(name as BackendChoice, threads);

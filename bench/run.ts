@@ -4,7 +4,7 @@
  * own. Writes RESULTS.md and results.json into --out (default bench/).
  *
  *   npm run bench [-- --quick] [--only ours,torch,numpy,tfjs,brain] [--cells lstm256,lstm512,gru256,rnn256]
- *                 [--out DIR] [--backends wasm,js] [--chars N] [--steps N] [--gen-length N] [--gen-runs N] [--rounds N] [--no-gemm]
+ *                 [--out DIR] [--backends wasm,native,js] [--chars N] [--steps N] [--gen-length N] [--gen-runs N] [--rounds N] [--no-gemm]
  *
  * Each training process reports every step's wall time and loss; speed is the median step time after
  * the warm-up steps, the loss the mean over the last ten of the loss steps. Each generation process
@@ -46,7 +46,7 @@ interface Options {
   only: Peer[];
   cells: { name: string; cell: 'lstm' | 'gru' | 'rnn'; hidden: number }[];
   out: string;
-  backends: ('wasm' | 'js')[];
+  backends: ('wasm' | 'native' | 'js')[];
   chars: number;
   /** Steps of a speed-only training run, and of a run that also measures the loss. */
   speedSteps: number;
@@ -84,7 +84,7 @@ function parseOptions(argv: string[]): Options {
       case '--only': o.only = val().split(',').map((s) => s.trim()).filter(Boolean) as Peer[]; break;
       case '--cells': cells = val().split(',').map((s) => s.trim()).filter(Boolean); break;
       case '--out': o.out = path.resolve(val()); break;
-      case '--backends': o.backends = val().split(',').map((s) => s.trim()) as ('wasm' | 'js')[]; break;
+      case '--backends': o.backends = val().split(',').map((s) => s.trim()) as ('wasm' | 'native' | 'js')[]; break;
       case '--chars': o.chars = int(a, val(), 2 * B * T); break;
       case '--steps': steps = int(a, val(), 2); break;
       case '--gen-length': o.genLength = int(a, val(), 1); break;
@@ -99,7 +99,7 @@ function parseOptions(argv: string[]): Options {
     }
   }
   for (const p of o.only) if (!PEERS.includes(p)) throw new Error(`--only takes ${PEERS.join(', ')}; got '${p}'`);
-  for (const b of o.backends) if (b !== 'wasm' && b !== 'js') throw new Error(`--backends takes wasm, js; got '${b}'`);
+  for (const b of o.backends) if (b !== 'wasm' && b !== 'native' && b !== 'js') throw new Error(`--backends takes wasm, native, js; got '${b}'`);
   o.cells = cells.map((c) => {
     const m = /^(lstm|gru|rnn)(\d+)$/.exec(c);
     if (!m || Number(m[2]) < 1) throw new Error(`a cell is lstm|gru|rnn followed by the hidden size (lstm256), got '${c}'`);
@@ -166,7 +166,8 @@ const rowsFor = (o: Options): Row[] => {
       if (b === 'wasm') {
         rows.push({ key: 'ours-wasm', peer: 'ours', label: 'rnnkit, wasm backend, 2 threads' });
         rows.push({ key: 'ours-wasm1t', peer: 'ours', label: 'rnnkit, wasm backend, 1 thread' });
-      } else rows.push({ key: `ours-${b}`, peer: 'ours', label: `rnnkit, ${b} backend` });
+      } else if (b === 'native') rows.push({ key: 'ours-native', peer: 'ours', label: 'rnnkit, native backend, 1 thread' });
+      else rows.push({ key: `ours-${b}`, peer: 'ours', label: `rnnkit, ${b} backend` });
     }
   }
   if (o.only.includes('torch')) {
@@ -210,7 +211,8 @@ function plan(o: Options, textFile: string): Job[] {
         switch (row.peer) {
           case 'ours': {
             ({ cmd, pre } = tsx('ours.ts'));
-            extra = row.key === 'ours-js' ? ['--backend', 'js'] : ['--backend', 'wasm', '--threads', row.key === 'ours-wasm' ? '2' : '1'];
+            extra = row.key === 'ours-js' ? ['--backend', 'js'] : row.key === 'ours-native' ? ['--backend', 'native', '--threads', '1']
+              : ['--backend', 'wasm', '--threads', row.key === 'ours-wasm' ? '2' : '1'];
             // the first backend listed (wasm unless told otherwise) is the reference: it runs the loss steps
             if (row.key === `ours-${o.backends[0]}`) {
               if (cost(cell) <= 1) { steps = o.lossSteps; lossRun = true; }
@@ -437,7 +439,7 @@ function peerVersions(): Record<string, string> {
   return out;
 }
 
-interface Gemm { output: string; refGflops?: number; wasmGflops?: number; wasm2Gflops?: number; error?: string }
+interface Gemm { output: string; refGflops?: number; wasmGflops?: number; wasm2Gflops?: number; nativeGflops?: number; error?: string }
 
 /** bench/gemm.ts (the kernel benchmark of the WebAssembly backend), run as it is; its [2048×256]·[256×1024] NN row is the one compared with the SIMD ceiling. */
 function runGemm(o: Options): Gemm {
@@ -449,7 +451,8 @@ function runGemm(o: Options): Gemm {
   const line = output.split('\n').find((l) => /^\[2048×256\]·\[256×1024\] NN\s+[\d.]/.test(l));
   const nums = line?.replace(/^\S+ NN/, '').trim().split(/\s+/).map((x) => Number(x.replace('×', '')));
   if (!nums || nums.length < 2 || !nums.slice(0, 2).every(Number.isFinite)) return { output, error: 'bench/gemm.ts printed no [2048×256]·[256×1024] NN row with two numbers' };
-  return { output, refGflops: nums[0], wasmGflops: nums[1], wasm2Gflops: Number.isFinite(nums[3]) ? nums[3] : undefined };
+  return { output, refGflops: nums[0], wasmGflops: nums[1], wasm2Gflops: Number.isFinite(nums[3]) ? nums[3] : undefined,
+    nativeGflops: Number.isFinite(nums[4]) ? nums[4] : undefined };
 }
 
 // -------------------------------------------------------------------------------------------- report
@@ -607,6 +610,11 @@ function markdown(rep: Report): string {
       L.push(`| ${name} | ${f(v, 1)} | ${f(c1, 1)} | ${c1 && v !== undefined ? `${f((100 * v) / c1, 0)} %` : '—'} | ${f(c2, 1)} | ${c2 && v !== undefined ? `${f((100 * v) / c2, 0)} %` : '—'} |`);
     }
     L.push('');
+    if (g.nativeGflops !== undefined) {
+      // the native backend runs on 256-bit AVX2 + FMA: 2 FMA pipes × 8 lanes × 2 flops = 32 flop/cycle per core
+      const c32 = ghz > 0 ? 32 * ghz : mhz ? (32 * mhz) / 1000 : undefined;
+      L.push(`The native backend (AVX2 + FMA, 1 thread): ${f(g.nativeGflops, 1)} GFLOP/s, against its own ceiling of 32 flop/cycle × clock = ${f(c32, 1)} GFLOP/s per core${c32 ? ` (${f((100 * g.nativeGflops) / c32, 0)} %)` : ''}.`, '');
+    }
     const c2 = ghz > 0 ? ceil(ghz) : undefined;
     if (c2 !== undefined && g.wasmGflops !== undefined && g.wasmGflops > c2) {
       L.push('The wasm gemm exceeds that ceiling: this core issues more than one 128-bit multiply and one add per cycle, so the 8 flop/cycle model understates what 128-bit SIMD can reach here (a core with two multiply and two add pipes reaches 16 flop/cycle).', '');
