@@ -173,8 +173,12 @@ async function trainIn(out: string, lock: RunLock, ckpt: Awaited<ReturnType<type
     trainer = CharLMTrainer.resume(corpus.text, ckpt, ckpt.dir, { steps: given('steps') ? f.steps : undefined });
     checkPosition(trainer, ckpt.dir);
     if (trainer.done) throw new UsageError(`${ckpt.dir} already finished its ${trainer.config.steps} steps: pass a larger --steps to train on`);
+    // later checkpoints than the one `latest` names are a save that a kill cut short (the folder was
+    // renamed into place, the link not yet moved): resuming from latest redoes them. From an older
+    // checkpoint it would overwrite a run's later ones.
     const later = steps.filter((s) => s > trainer.step);
-    if (sameRun && later.length) {
+    const fromLatest = path.basename(await linkTarget(ckpt.dir)) === path.basename(await linkTarget(path.join(out, LATEST)));
+    if (sameRun && later.length && !fromLatest) {
       throw new UsageError(`resuming from step ${trainer.step} would overwrite the later checkpoints of '${out}' (${later.map(checkpointName).join(', ')}): ` +
         `resume from ${path.join(out, LATEST)}, or write to another folder (--out another-folder)`);
     }
@@ -202,7 +206,7 @@ async function trainIn(out: string, lock: RunLock, ckpt: Awaited<ReturnType<type
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  let lastGood: string | null = ckpt?.dir ?? null;
+  let lastGood: string | null = ckpt ? await linkTarget(ckpt.dir) : null;
   const save = async () => {
     const c = trainer.checkpoint(dataName);
     if (c.state) c.state.meta.run = run;
@@ -309,5 +313,14 @@ async function isLink(p: string): Promise<boolean> {
     return (await fsp.lstat(p)).isSymbolicLink();
   } catch {
     return false;
+  }
+}
+
+/** `runs/latest` → `runs/step-000250`; any other path as it is. */
+async function linkTarget(p: string): Promise<string> {
+  try {
+    return (await fsp.lstat(p)).isSymbolicLink() ? path.join(path.dirname(p), await fsp.readlink(p)) : p;
+  } catch {
+    return p;
   }
 }

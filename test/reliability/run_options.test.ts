@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { rnnkit, tempDir, makeCorpus, CLI } from '../helpers/cli.js';
+import { rnnkit, tempDir, makeCorpus, mobyCorpus, CLI } from '../helpers/cli.js';
 import { decodeSafetensors } from '../../src/io/safetensors.js';
 
 const tiny = ['--hidden', '16', '--seq', '16', '--batch', '4', '--sample-length', '0'];
@@ -78,4 +78,19 @@ test('in a terminal the final validation, checkpoint and done lines reach the sc
   assert.match(screen, /step 12: validation loss \d\.\d+ nats\/char/);
   assert.match(screen, /checkpoint saved: .*step-000012/);
   assert.match(screen, /done: 12 steps in .*Try: npx rnnkit sample --checkpoint /);
+});
+
+test('a resumed run that diverges names the checkpoint it resumed from, which is untouched', () => {
+  const dir = tempDir();
+  const data = mobyCorpus(dir);
+  const run = path.join(dir, 'run');
+  // an unbounded (relu) recurrence under a huge step size overflows within a few steps (not the first)
+  const args = ['--data', data, ...tiny, '--backend', 'js', '--val-every', '0', '--cell', 'rnn', '--nonlinearity', 'relu', '--optimizer', 'sgd', '--lr', '9.99',
+    '--clip', '0', '--schedule', 'constant', '--checkpoint-every', '1000'];
+  const a = rnnkit(['train', ...args, '--steps', '1', '--out', run]);
+  assert.equal(a.status, 0, a.out);
+  const b = rnnkit(['train', '--resume', path.join(run, 'latest'), '--steps', '200', '--backend', 'js', '--data', data]);
+  assert.equal(b.status, 1, b.out);
+  assert.match(b.stderr, new RegExp(`training diverged at step \\d+: .*\\. The last good checkpoint \\(${path.join(run, 'step-000001')}\\) is untouched\\.`));
+  assert.doesNotMatch(b.stderr, /No checkpoint was written/);
 });
