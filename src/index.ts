@@ -19,7 +19,7 @@ export { RnnkitError, ConfigError, FormatError, DataError, FileError } from './e
 export {
   kernels, useBackend, setBackend, registerBackend, availableBackends, registerWasmBackend, profiled,
   type WasmBackendOptions, type ProfiledBackend, type KernelProfile,
-  type Backend, type Activation, type SequenceArgs, type CellKind, type CellName, type StepLayer, type StepLayerWeights,
+  type Backend, type Activation, type SequenceArgs, type CellKind, type CellName, type Nonlinearity, type StepLayer, type StepLayerWeights,
 } from './kernels/index.js';
 
 // tensors and automatic differentiation
@@ -34,6 +34,7 @@ export {
 export {
   Module, Linear, Embedding, Dropout, Sequential, OneHot, RecurrentBase, RNN, RNNCell, LSTM, LSTMCell, GRU, GRUCell, uniform, normal,
   type StateDict, type TensorModule, type RecurrentOptions, type RecurrentOutput, type RecurrentState,
+  type AnyRecurrent, type RecurrentStepper, type DirectionWeights, type RunOptions, type StepperOptions,
 } from './nn/index.js';
 
 // optimizers, schedules and clipping

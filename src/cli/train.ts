@@ -171,7 +171,6 @@ async function trainIn(out: string, lock: RunLock, ckpt: Awaited<ReturnType<type
     const vocab = ckpt.model.meta.vocab;
     if (cfg && Array.isArray(vocab)) checkMemory(cfg, vocab.length, true);
     trainer = CharLMTrainer.resume(corpus.text, ckpt, ckpt.dir, { steps: given('steps') ? f.steps : undefined });
-    checkPosition(trainer, ckpt.dir);
     if (trainer.done) throw new UsageError(`${ckpt.dir} already finished its ${trainer.config.steps} steps: pass a larger --steps to train on`);
     // later checkpoints than the one `latest` names are a save that a kill cut short (the folder was
     // renamed into place, the link not yet moved): resuming from latest redoes them. From an older
@@ -294,18 +293,6 @@ function checkMemory(config: TrainConfig, vocab: number, resuming: boolean): voi
   throw new UsageError(`this run needs about ${formatBytes(need)} of memory (weights, gradients, optimizer state and the activations of ` +
     `${config.batch} × ${config.seq} characters × ${config.layers} layer${config.layers > 1 ? 's' : ''}), more than the ${formatBytes(have)} a run may use here (the memory available, at most ${formatBytes(limitBytes())}; RNNKIT_MEMORY_LIMIT_MB sets another limit): ` +
     (resuming ? 'free some memory, or resume on a machine with more' : 'use a smaller --hidden, --layers, --batch or --seq'));
-}
-
-/** A resumed data position must lie inside the text the streams cut (a crafted state could point anywhere). */
-function checkPosition(trainer: CharLMTrainer, source: string): void {
-  const p = trainer.streams.position as { offset?: unknown; epoch?: unknown } | null;
-  const L = trainer.streams.streamLength, T = trainer.config.seq;
-  const ok = p && typeof p.offset === 'number' && typeof p.epoch === 'number' && Number.isSafeInteger(p.offset) && Number.isSafeInteger(p.epoch) &&
-    p.offset >= 0 && p.offset <= L && p.offset % T === 0 && p.epoch >= 0;
-  if (!ok) {
-    throw new UsageError(`${source}: the stored data position (${JSON.stringify(p)}) lies outside the training text (${L} characters per stream, chunks of ${T}): ` +
-      'the state file is damaged or belongs to another text; resume from another checkpoint');
-  }
 }
 
 async function isLink(p: string): Promise<boolean> {

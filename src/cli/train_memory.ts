@@ -1,5 +1,6 @@
 import * as os from 'node:os';
 import type { TrainConfig } from '../text/index.js';
+import { gateCount, cellKind } from '../kernels/index.js';
 
 /** Float32 buffers per parameter that each optimizer keeps beside the weights and their gradients. */
 const OPTIMIZER_SLOTS: Record<TrainConfig['optimizer'], number> = { adam: 2, adamw: 2, sgd: 1, rmsprop: 1, adagrad: 1 };
@@ -11,7 +12,7 @@ const OPTIMIZER_SLOTS: Record<TrainConfig['optimizer'], number> = { adam: 2, ada
  * for B × T × layers, and the logits). It errs on the high side.
  */
 export function trainMemoryBytes(config: Pick<TrainConfig, 'cell' | 'hidden' | 'layers' | 'seq' | 'batch' | 'optimizer'>, vocab: number): number {
-  const G = config.cell === 'lstm' ? 4 : config.cell === 'gru' ? 3 : 1;
+  const G = gateCount(cellKind(config.cell));
   const H = config.hidden, L = config.layers, V = vocab;
   let params = V * H + V; // the output layer
   for (let l = 0; l < L; l++) params += G * H * ((l === 0 ? V : H) + H + 2);

@@ -9,6 +9,7 @@
  */
 import type { CellKind, Nonlinearity } from './cells.js';
 
+/** The elementwise nonlinearities the kernels apply. */
 export type Activation = 'tanh' | 'sigmoid' | 'relu' | 'identity';
 
 

@@ -285,6 +285,7 @@ export class GRU extends RecurrentBase {
     super('gru', opts);
   }
 
+  /** x [T, B, I] (or [B, T, I] batch-first, or one-hot ids), h0 [layers·dirs, B, H] → { output, h }. */
   forward(x: Tensor | OneHot, h0?: Tensor | null, opts?: RunOptions): RecurrentOutput {
     return this.run(x, h0, opts);
   }

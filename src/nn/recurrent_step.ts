@@ -3,6 +3,7 @@ import type { Tensor } from '../tensor/index.js';
 import type { RecurrentBase } from './recurrent.js';
 import type { Linear } from './linear.js';
 
+/** How a stepper is laid out: RecurrentBase.stepper()'s options. */
 export interface StepperOptions {
   /**
    * The first layer takes one-hot ids (a character model): x_t W_ihᵀ is then column x_t of W_ih, so a

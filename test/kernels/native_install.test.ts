@@ -47,10 +47,10 @@ test('without the addon, auto trains on wasm and says once how to get the native
   const dir = tempDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const corpus = makeCorpus(dir, 5_000);
-  const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), 'train', '--data', corpus,
-    '--hidden', '8', '--seq', '8', '--batch', '2', '--steps', '2', '--val-every', '0', '--sample-length', '0', '--json', '--out', path.join(dir, 'runs'), ...args],
+  const cli = (out: string, args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), 'train', '--data', corpus,
+    '--hidden', '8', '--seq', '8', '--batch', '2', '--steps', '2', '--val-every', '0', '--sample-length', '0', '--json', '--out', path.join(dir, out), ...args],
   { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, RNNKIT_NATIVE: '0', RNNKIT_DEBUG: '' } });
-  const r = cli([]);
+  const r = cli('runs', []);
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const start = JSON.parse(r.stdout.split('\n')[0]);
   assert.equal(start.backend, 'wasm');
@@ -58,7 +58,7 @@ test('without the addon, auto trains on wasm and says once how to get the native
   assert.equal(lines.length, 1, r.stderr);
   assert.match(lines[0], /^rnnkit: the native backend \(--backend native\) is not available: it is turned off \(RNNKIT_NATIVE=0\)\. To get it, install a C\+\+ compiler/);
 
-  const n = cli(['--backend', 'native']);
+  const n = cli('runs-native', ['--backend', 'native']);
   assert.equal(n.status, 1, n.stdout + n.stderr);
   assert.equal(n.stderr.trim().split('\n').length, 1, n.stderr);
   assert.match(n.stderr, /the native backend is not available here: it is turned off \(RNNKIT_NATIVE=0\)\. To get it, install a C\+\+ compiler/);

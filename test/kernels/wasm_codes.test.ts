@@ -24,3 +24,11 @@ test('asm/codes.ts gives every cell the code and gate count of the one cell tabl
 test('asm/codes.ts gives every activation the host\'s code', () => {
   for (const [name, code] of Object.entries(ACTIVATION_CODE)) assert.equal(declared.get(name.toUpperCase()), code, name);
 });
+
+test('the native kernels\' Cell enum gives every cell the code of the one cell table', () => {
+  const header = readFileSync(path.join(ROOT, 'native', 'src', 'kernels.h'), 'utf8');
+  const body = /enum Cell \{([^}]*)\}/.exec(header)?.[1] ?? '';
+  const codes = new Map([...body.matchAll(/(\w+) = (\d+)/g)].map((m) => [m[1].toLowerCase(), Number(m[2])]));
+  assert.deepEqual([...codes.keys()].sort(), Object.keys(CELLS).sort());
+  for (const [kind, { code }] of Object.entries(CELLS)) assert.equal(codes.get(kind), code, kind);
+});

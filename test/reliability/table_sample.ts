@@ -1,4 +1,4 @@
-import { writeFileSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
+import { writeFileSync, mkdirSync, readFileSync, truncateSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import type { BadInput } from './bad_input.js';
 import { charRun, captionRun } from './fixtures_models.js';
@@ -32,7 +32,10 @@ export const rows: BadInput[] = [
   { args: ['sample', '--temperature', '0', '--top-k', '2'], exit: 1, message: /--temperature 0 always takes the most likely character, so --top-k would have no effect/ },
   // checkpoints that are not there, not checkpoints, or not this kind
   { args: ['sample', '--checkpoint', 'missing'], exit: 1, message: /checkpoint 'missing' not found/ },
-  { args: ['sample'], exit: 1, message: /checkpoint 'runs\/latest' not found/, name: 'sample with no run folder' },
+  {
+    args: ['sample'], exit: 1, message: /checkpoint 'runs\/latest' is a broken link/, name: 'sample with a runs/latest that points nowhere',
+    setup: (d) => { mkdirSync(path.join(d, 'runs')); symlinkSync('step-000009', path.join(d, 'runs', 'latest')); },
+  },
   { args: ['sample', '--checkpoint', 'empty'], exit: 1, message: /holds no checkpoint/, setup: (d) => mkdirSync(path.join(d, 'empty')) },
   { args: ['sample', '--checkpoint', 'zero.safetensors'], exit: 1, message: /zero\.safetensors is not a valid safetensors file/, setup: (d) => writeFileSync(path.join(d, 'zero.safetensors'), '') },
   {

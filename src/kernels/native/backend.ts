@@ -2,6 +2,7 @@ import type { Activation, Backend, SequenceArgs } from '../backend.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
 import { defaultThreads } from '../wasm/index.js';
 import { BufferPool } from './pool.js';
+import { CELLS, gateCount } from '../cells.js';
 
 /**
  * The native backend: the kernels of native/src (C++, an AVX2 + FMA multiply chosen at run time) over
@@ -28,8 +29,6 @@ export interface NativeBackend extends Backend {
 }
 
 const ACTIVATION: Record<Activation, number> = { tanh: 0, sigmoid: 1, relu: 2, identity: 3 };
-const CELL: Record<SequenceArgs['kind'], number> = { rnn_tanh: 0, rnn_relu: 1, lstm: 2, gru: 3 };
-const gateCount = (kind: SequenceArgs['kind']) => (kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1);
 
 function count(x: number, what: string, op: string): void {
   if (!(Number.isInteger(x) && x >= 0 && x < 2 ** 31)) throw new RangeError(`${op}: ${what} must be a whole number ≥ 0, got ${x}`);
@@ -217,7 +216,7 @@ export function createNativeBackend(options: NativeBackendOptions = {}): NativeB
     recurrenceForward(a, bHh) {
       checkSequence(a, 'recurrenceForward');
       if (bHh) need(bHh, gateCount(a.kind) * a.H, 'b_hh', 'recurrenceForward');
-      X.recurrenceForward(CELL[a.kind], a.T, a.B, a.H, a.reverse, a.gates, a.wHh, a.hInit, a.cInit, a.hs, a.cs, a.ghs,
+      X.recurrenceForward(CELLS[a.kind].code, a.T, a.B, a.H, a.reverse, a.gates, a.wHh, a.hInit, a.cInit, a.hs, a.cs, a.ghs,
         a.kind === 'gru' ? bHh : null, threads);
       return true;
     },
@@ -230,7 +229,7 @@ export function createNativeBackend(options: NativeBackendOptions = {}): NativeB
       if (gOut) need(gOut, T * B * H, 'gOut', op);
       if (a.kind === 'gru') need(dGh, T * B * G * H, 'dGh', op);
       if (a.kind === 'lstm') need(dc, B * H, 'dc', op);
-      X.recurrenceBackward(CELL[a.kind], T, B, H, a.reverse, a.gates, a.wHh, a.hInit, a.cInit, a.hs, a.cs, a.ghs, gOut, dG,
+      X.recurrenceBackward(CELLS[a.kind].code, T, B, H, a.reverse, a.gates, a.wHh, a.hInit, a.cInit, a.hs, a.cs, a.ghs, gOut, dG,
         a.kind === 'gru' ? dGh : null, dh, a.kind === 'lstm' ? dc : null, initGrad, threads);
       return true;
     },
@@ -253,7 +252,7 @@ export function createNativeBackend(options: NativeBackendOptions = {}): NativeB
 
 /** The sizes of a whole-sequence call, for every array the cell uses. */
 function checkSequence(a: SequenceArgs, op: string): void {
-  if (!(a.kind in CELL)) throw new RangeError(`${op}: unknown cell '${a.kind}'`);
+  if (!(a.kind in CELLS)) throw new RangeError(`${op}: unknown cell '${a.kind}'`);
   count(a.T, 'T', op); count(a.B, 'B', op); count(a.H, 'H', op);
   const { T, B, H } = a, G = gateCount(a.kind);
   need(a.gates, T * B * G * H, 'gates', op); need(a.hs, T * B * H, 'hs', op);

@@ -43,6 +43,7 @@ export interface WasmBackend extends Backend {
   pinThreadShares(shares: readonly number[] | null): void;
 }
 
+/** Options of the WebAssembly backend (registerWasmBackend). */
 export interface WasmBackendOptions extends HeapOptions {
   /**
    * Threads for the kernels, the calling one included (default: the host's cores, at most 2). More than
