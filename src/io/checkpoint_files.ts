@@ -150,7 +150,7 @@ export function lockRunDir(runDir: string): RunLock {
       if (owner && (owner.host !== me.host || alive(owner.pid))) {
         const where = owner.host !== me.host ? ` on host ${owner.host}` : '';
         throw new FileError(runDir, 'ELOCKED', `the run folder '${runDir}' is in use by another training (pid ${owner.pid}${where}, started ${owner.started}): ` +
-          'wait for it to finish, or write to another folder');
+          `wait for it to finish, or write to another folder (if no training runs there, delete ${file})`);
       }
       // stale: move it aside under a name of our own, check that it is still the stale one, then retry
       const aside = `${mine}-stale-${attempt}`;
