@@ -170,7 +170,7 @@ export class CharLMTrainer {
     this.model.train();
     const { logits, state } = this.model.forward(chunk.inputs, [T, B], this.carried);
     const step = this.step + 1;
-    const r = trainStep(crossEntropy(logits, chunk.targets), this.optimizer, { step, clip, lr: this.schedule, keep: [state.h, state.c] });
+    const r = trainStep(crossEntropy(logits, chunk.targets), this.optimizer, { step, clip, lr: this.schedule, keep: state });
     this.carried = detachState(state);
     this.step = step;
     this.history.train.push([step, r.loss]);

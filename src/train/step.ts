@@ -1,6 +1,7 @@
 import { releaseGraph, releaseGrads, type Tensor } from '../tensor/index.js';
 import { applySchedule, clipGradNorm, type LrSchedule, type Optimizer } from '../optim/index.js';
 import { RnnkitError } from '../errors.js';
+import { stateTensors, type RecurrentStateLike } from './state.js';
 
 /** Training stopped because the loss or the gradient became NaN or infinite. */
 export class DivergedError extends RnnkitError {
@@ -20,8 +21,8 @@ export interface TrainStepOptions {
    * count from 0). Left out, the optimizer keeps the rate it has.
    */
   lr?: number | LrSchedule;
-  /** Tensors that outlive the step (a carried hidden state): the graph's memory is given back around them. */
-  keep?: readonly (Tensor | null | undefined)[];
+  /** A state that outlives the step (carried into the next chunk): the graph's memory is given back around it. */
+  keep?: RecurrentStateLike | null;
 }
 
 /** What one {@link trainStep} did. */
@@ -54,6 +55,6 @@ export function trainStep(loss: Tensor, optimizer: Optimizer, o: TrainStepOption
   if (typeof o.lr === 'number') optimizer.lr = o.lr;
   else if (o.lr) applySchedule(optimizer, o.lr, o.step - 1);
   optimizer.step();
-  releaseGraph(loss, o.keep);
+  releaseGraph(loss, o.keep ? stateTensors(o.keep) : []);
   return { loss: value, gradNorm, clipped: o.clip > 0 && gradNorm > o.clip, lr: optimizer.lr };
 }
