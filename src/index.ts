@@ -45,8 +45,10 @@ export {
   type LrSchedule, type StepLROptions, type CosineAnnealingLROptions, type LinearWarmupOptions,
 } from './optim/index.js';
 
-// truncated backpropagation through time
-export { detachState, chunks, truncatedBPTT, type RecurrentStateLike, type Chunk, type TruncatedOptions } from './train/index.js';
+// one training step; truncated backpropagation through time
+export {
+  trainStep, detachState, chunks, truncatedBPTT, type TrainStepOptions, type TrainStepResult, type RecurrentStateLike, type Chunk, type TruncatedOptions,
+} from './train/index.js';
 
 // files as bytes (safetensors, checkpoints); reading and writing them on disk is in rnnkit/node
 export {

@@ -1,5 +1,6 @@
-import { Generator, Tensor, releaseGraph, releaseGrads } from '../tensor/index.js';
-import { Adam, clipGradNorm } from '../optim/index.js';
+import { Generator, Tensor } from '../tensor/index.js';
+import { Adam } from '../optim/index.js';
+import { trainStep } from '../train/index.js';
 import type { Checkpoint } from '../io/index.js';
 import { Captioner, type InjectMode, type CaptionerConfig } from './model.js';
 import { WordVocab, SPECIALS, START_ID, END_ID, NULL_ID } from './vocab.js';
@@ -168,24 +169,18 @@ export class CaptionTrainer {
     return { features: featureRows(this.data.features, this.data.dim, ps.map((p) => p.row)), ...padBatch(ps.map((p) => p.ids)) };
   }
 
-  /** One optimizer step on a batch; the learning rate follows the epoch (lr · lrDecay^epoch). */
+  /**
+   * One optimizer step on a batch; the learning rate follows the epoch (lr · lrDecay^epoch). A loss or
+   * gradient that turns NaN or infinite throws a DivergedError before the weights change.
+   */
   trainStep(indices: readonly number[]): { loss: number; gradNorm: number; tokens: number } {
     const b = this.batch(indices);
     this.model.train();
     const loss = this.model.loss(b.features, b.inputs, b.targets, b.shape, { labelSmoothing: this.config.labelSmoothing });
-    const value = loss.item();
-    if (!Number.isFinite(value)) throw new Error(`training diverged at step ${this.step + 1}: the loss is ${value}; try a lower --lr`);
-    // the last step's gradients go back to the backend now, as the step's activations do below
-    releaseGrads(this.optimizer.params);
-    loss.backward();
-    const gradNorm = clipGradNorm(this.optimizer.params, this.config.clip > 0 ? this.config.clip : Number.MAX_VALUE);
-    this.optimizer.lr = this.lr;
-    this.optimizer.step();
-    // the step's activations and gradients are spent: their memory goes back now, not at the next collection
-    releaseGraph(loss);
+    const r = trainStep(loss, this.optimizer, { step: this.step + 1, clip: this.config.clip, lr: this.lr });
     this.step++;
     if (this.average) this.updateAverage();
-    return { loss: value, gradNorm, tokens: b.tokens };
+    return { loss: r.loss, gradNorm: r.gradNorm, tokens: b.tokens };
   }
 
   get lr(): number {

@@ -1,7 +1,8 @@
 import { Tensor, crossEntropy, noGrad, Generator, select } from '../tensor/index.js';
 import { cellKind, type CellName } from '../kernels/index.js';
 import { Module, Linear, OneHot, recurrentWithHead, type AnyRecurrent } from '../nn/index.js';
-import { Adam, SGD, clipGradNorm } from '../optim/index.js';
+import { Adam, SGD } from '../optim/index.js';
+import { trainStep, DivergedError } from '../train/index.js';
 
 /*
  * The delayed-recall task: the first input is one of K symbols, then come `delay` blanks, then a
@@ -115,18 +116,21 @@ export function trainRecall(cell: CellName, task: RecallTask, o: RecallTrainOpti
   for (let s = 0; s < (o.steps ?? 300); s++) {
     const { inputs, answers } = recallBatch(task, o.batch ?? 32, rng);
     const loss = crossEntropy(net.forward(inputs), answers);
-    opt.zeroGrad();
-    loss.backward();
-    const norm = clipGradNorm(net.parameters(), clip > 0 ? clip : Number.MAX_VALUE);
-    losses.push(loss.item());
-    gradNorms.push(norm);
-    if (!Number.isFinite(loss.item()) || !Number.isFinite(norm)) {
+    let r;
+    try {
+      r = trainStep(loss, opt, { step: s + 1, clip });
+    } catch (e) {
+      if (!(e instanceof DivergedError)) throw e;
+      // the diverged step is recorded too; a loss that is not finite leaves its gradient unmeasured
+      losses.push(loss.item());
+      gradNorms.push(e.what === 'gradient norm' ? e.value : NaN);
       divergedAt = s + 1;
       break;
     }
-    if (clip > 0 && norm > clip) clippedSteps++;
-    opt.step();
-    smooth = 0.9 * smooth + 0.1 * loss.item();
+    losses.push(r.loss);
+    gradNorms.push(r.gradNorm);
+    if (r.clipped) clippedSteps++;
+    smooth = 0.9 * smooth + 0.1 * r.loss;
     if (o.stopLoss !== undefined && smooth < o.stopLoss) {
       solvedAt = s + 1;
       break;

@@ -1,9 +1,6 @@
-import { Tensor, crossEntropy, Generator, noGrad, releaseGraph, releaseGrads } from '../tensor/index.js';
-import {
-  Adam, AdamW, SGD, RMSprop, Adagrad, StepLR, CosineAnnealingLR, LinearWarmup, applySchedule, clipGradNorm,
-  type Optimizer, type LrSchedule,
-} from '../optim/index.js';
-import { detachState } from '../train/index.js';
+import { Tensor, crossEntropy, Generator, noGrad } from '../tensor/index.js';
+import { Adam, AdamW, SGD, RMSprop, Adagrad, StepLR, CosineAnnealingLR, LinearWarmup, type Optimizer, type LrSchedule } from '../optim/index.js';
+import { detachState, trainStep, type TrainStepResult } from '../train/index.js';
 import { pack, type Checkpoint } from '../io/index.js';
 import type { CellName } from '../kernels/index.js';
 import { CharLM, type CharLMState, type CharLMConfig } from './char_lm.js';
@@ -58,26 +55,16 @@ export const defaultTrainConfig: TrainConfig = {
 };
 
 /** What one training step reports. */
-export interface StepResult {
+export interface StepResult extends TrainStepResult {
   step: number;
-  loss: number;
-  /** Global gradient norm before clipping. */
-  gradNorm: number;
-  clipped: boolean;
-  lr: number;
   /** Characters consumed by this step (batch × sequence). */
   chars: number;
   epoch: number;
 }
 
-/** Training stopped because the loss or the gradient became NaN or infinite. */
-export class DivergedError extends RnnkitError {
-  constructor(readonly step: number, readonly what: string, readonly value: number) {
-    super(`training diverged at step ${step}: the ${what} is ${value}`);
-  }
-}
-
 export { CHECKPOINT_FORMAT };
+// thrown from trainStep, where it lives; the trainer's users catch it by this name
+export { DivergedError } from '../train/index.js';
 
 /**
  * One character-model training run, step by step, so that a terminal, a test or a Web Worker can
@@ -182,26 +169,12 @@ export class CharLMTrainer {
     if (chunk.fresh || !this.config.carry) this.carried = null;
     this.model.train();
     const { logits, state } = this.model.forward(chunk.inputs, [T, B], this.carried);
-    const loss = crossEntropy(logits, chunk.targets);
-    const value = loss.item();
     const step = this.step + 1;
-    if (!Number.isFinite(value)) throw new DivergedError(step, 'loss', value);
-    const params = this.model.parameters();
-    // the last step's gradients go back to the backend now rather than at a collection (this loop owns
-    // them; whoever reads them does so between steps)
-    releaseGrads(params);
-    loss.backward();
-    // with clipping off the norm is still measured (for progress and divergence checks)
-    const gradNorm = clipGradNorm(params, clip > 0 ? clip : Number.MAX_VALUE);
-    if (!Number.isFinite(gradNorm)) throw new DivergedError(step, 'gradient norm', gradNorm);
-    const lr = applySchedule(this.optimizer, this.schedule, this.step);
-    this.optimizer.step();
+    const r = trainStep(crossEntropy(logits, chunk.targets), this.optimizer, { step, clip, lr: this.schedule, keep: state });
     this.carried = detachState(state);
-    // the step's activations and gradients are spent: their memory goes back now, not at the next collection
-    releaseGraph(loss, [this.carried.h, this.carried.c]);
     this.step = step;
-    this.history.train.push([step, value]);
-    return { step, loss: value, gradNorm, clipped: clip > 0 && gradNorm > clip, lr, chars: T * B, epoch: this.streams.position.epoch };
+    this.history.train.push([step, r.loss]);
+    return { step, ...r, chars: T * B, epoch: this.streams.position.epoch };
   }
 
   /** Mean loss in nats per character over the validation characters (the same ones every time). */

@@ -37,8 +37,11 @@ export interface TruncatedOptions<S extends RecurrentStateLike> {
   chunk: number;
   /** Forward steps [start, end) from `state` (null: the zero state); return the loss and the final state. */
   forward(chunk: Chunk, state: NoInfer<S> | null): { loss: Tensor; state: S };
-  /** Backward and update for one chunk's loss (zero grads, backward, clip, optimizer step). */
-  update(loss: Tensor, chunk: Chunk): void;
+  /**
+   * Backward and update for one chunk's loss (zero grads, backward, clip, optimizer step: `trainStep` does
+   * all four); `state` is the chunk's final state, which the next chunk starts from.
+   */
+  update(loss: Tensor, chunk: Chunk, state: S): void;
   /** The state the first chunk starts from. */
   initialState?: S | null;
   /** Carry the state across chunks (default); false restarts every chunk from `initialState`. */
@@ -56,7 +59,7 @@ export function truncatedBPTT<S extends RecurrentStateLike>(o: TruncatedOptions<
   for (const c of chunks(o.length, o.chunk)) {
     const r = o.forward(c, o.carry === false ? init : state);
     losses.push(r.loss.item());
-    o.update(r.loss, c);
+    o.update(r.loss, c, r.state);
     state = detachState(r.state);
   }
   return { losses, state };

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, linear, noGrad } from '../../src/tensor/index.js';
+import { DivergedError } from '../../src/train/index.js';
 import { CaptionTrainer, captionerFromCheckpoint, decodeCaptions, featureStats, joinDataset, parseCaptions, parseSplit, defaultCaptionTrainConfig, evaluateCaptioner } from '../../src/caption/index.js';
 
 /** 16 images in 2 kinds: features that say the kind, captions that name it. */
@@ -92,4 +93,17 @@ test('weight averaging (--ema): validation and checkpoints use the moving averag
   const direct = avg.withAveragedWeights(() => evaluateCaptioner(avg.model, avg.vocab, data.features, data.dim, data.val, { method: 'greedy' }));
   assert.deepEqual(avg.evaluate({ method: 'greedy' }).captions, direct.captions);
   assert.throws(() => new CaptionTrainer(data, { ...cfg, ema: 1 }), /--ema must be in \[0, 1\)/);
+});
+
+test('a loss that turns NaN stops training with DivergedError, before the weights or the average change', () => {
+  const tr = new CaptionTrainer(tinyData(), { ...cfg, ema: 0.9 });
+  const b = tr.epochPlan()[0];
+  tr.trainStep(b);
+  tr.model.img.weight.data[0] = NaN;
+  const weights = tr.model.parameters().map((p) => Float32Array.from(p.data));
+  const averaged = tr.withAveragedWeights(() => tr.model.parameters().map((p) => Float32Array.from(p.data)));
+  assert.throws(() => tr.trainStep(b), (e: unknown) => e instanceof DivergedError && e.step === 2 && e.what === 'loss' && e.message === 'training diverged at step 2: the loss is NaN');
+  assert.equal(tr.step, 1);
+  assert.deepEqual(tr.model.parameters().map((p) => Float32Array.from(p.data)), weights);
+  assert.deepEqual(tr.withAveragedWeights(() => tr.model.parameters().map((p) => Float32Array.from(p.data))), averaged);
 });

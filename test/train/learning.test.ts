@@ -11,3 +11,16 @@ test('an LSTM learns to recall a symbol across 20 steps; a vanilla RNN of the sa
   assert.ok(lstm.accuracy >= 0.95, `LSTM accuracy ${lstm.accuracy}`);
   assert.ok(rnn.accuracy <= 0.6, `RNN accuracy ${rnn.accuracy}`);
 });
+
+test('a recall run that diverges stops at that step and records it, with the weights it had', () => {
+  let start: Float32Array[] = [];
+  const r = trainRecall('gru', { symbols: 4, delay: 5 }, {
+    hidden: 8, steps: 10,
+    init: (net) => { net.head.weight.data[3] = Infinity; start = net.parameters().map((p) => Float32Array.from(p.data)); },
+  });
+  assert.equal(r.divergedAt, 1);
+  assert.deepEqual(r.losses, [NaN]);
+  assert.deepEqual(r.gradNorms, [NaN], 'a loss that is not finite leaves its gradient unmeasured');
+  assert.equal(r.clippedSteps, 0);
+  assert.deepEqual(r.net.parameters().map((p) => Float32Array.from(p.data)), start);
+});

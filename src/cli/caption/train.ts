@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { CaptionTrainer, defaultCaptionTrainConfig, type CaptionTrainConfig, type CaptionScores } from '../../caption/index.js';
 import { saveCheckpoint, epochCheckpointName } from '../../io/checkpoint_files.js';
 import { ConfigError } from '../../errors.js';
+import { DivergedError } from '../../train/index.js';
 import { prepareOutputDir, writingTo } from '../output_paths.js';
 import { int, num, oneOf } from '../options.js';
 import { selectBackend, BACKEND_CHOICES, type BackendChoice } from '../backend.js';
@@ -106,7 +107,7 @@ async function train(f: TrainFlags): Promise<void> {
     const e0 = performance.now();
     for (const b of plan) {
       if (interrupted) break;
-      const r = asUsage(() => trainer.trainStep(b));
+      const r = asUsage(() => trainStepOrSay(trainer, b));
       lossSum += r.loss;
       tokens += r.tokens;
       n++;
@@ -149,4 +150,15 @@ async function train(f: TrainFlags): Promise<void> {
     `${Math.round(seconds)} s in all, ${Math.round(trainSeconds)} s training; model at ${bestDir}\n` +
     `Try: rnnkit caption eval --checkpoint ${f.out}`);
   if (interrupted) process.exitCode = 130;
+}
+
+/** One training step; a divergence becomes one line that names the options to change. */
+function trainStepOrSay(trainer: CaptionTrainer, batch: readonly number[]): ReturnType<CaptionTrainer['trainStep']> {
+  try {
+    return trainer.trainStep(batch);
+  } catch (e) {
+    if (!(e instanceof DivergedError)) throw e;
+    const { lr, clip } = trainer.config;
+    throw new UsageError(`${e.message}; try a lower --lr (now ${lr})${clip > 0 ? '' : ' or gradient clipping (--clip 5)'}`);
+  }
 }
