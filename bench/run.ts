@@ -16,6 +16,8 @@
  * rows, PyTorch's, numpy's and brain.js's) are therefore run --rounds times (default 5), the rounds after
  * the first interleaved cell by cell, and each speed is the median over the rounds.
  */
+// The jobs come from bench/plan.ts, the two files from bench/report.ts, the machine's description from
+// bench/machine.ts; this file runs the jobs, in rounds, and writes what they measured.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
