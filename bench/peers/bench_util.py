@@ -132,3 +132,20 @@ def environment():
 def emit(result):
     sys.stdout.write('RESULT ' + json.dumps(result) + '\n')
     sys.stdout.flush()
+
+
+def emit_train(step_ms, losses, clock, vocab_size, base, info):
+    """The RESULT line of a training run (bench/common.ts's Measurement), with this process's peak memory as it is now."""
+    emit({'mode': 'train', 'stepMs': step_ms, 'losses': losses, **clock.read(), 'vocabSize': vocab_size, 'peakKiB': peak_kib(),
+          'baseKiB': base, 'info': info})
+
+
+def emit_generate(gen_ms, gen_chars, clock, vocab_size, base, info):
+    """The RESULT line of the generation runs, likewise."""
+    emit({'mode': 'generate', 'genMs': gen_ms, 'genChars': gen_chars, **clock.read(), 'vocabSize': vocab_size,
+          'peakKiB': peak_kib(), 'baseKiB': base, 'info': info})
+
+
+def generation_start(chars):
+    """The character every generation run starts from: a newline where the text has one, else the first."""
+    return chars.index('\n') if '\n' in chars else 0

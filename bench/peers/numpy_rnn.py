@@ -104,10 +104,9 @@ if args.mode == 'train':
         losses.append(loss)
         step_ms.append((time.perf_counter() - t0) * 1e3)
     info['openblasCore'] = bu.openblas_core()
-    bu.emit({'mode': 'train', 'stepMs': step_ms, 'losses': losses, **clock.read(), 'vocabSize': V, 'peakKiB': bu.peak_kib(),
-             'baseKiB': base, 'info': info})
+    bu.emit_train(step_ms, losses, clock, V, base, info)
 else:
-    start = chars.index('\n') if '\n' in chars else 0
+    start = bu.generation_start(chars)
     gen_ms, gen_chars = [], []
     clock = bu.CpuClock()
     for r in range(args.gen_runs):
@@ -124,5 +123,4 @@ else:
         gen_ms.append((time.perf_counter() - t0) * 1e3)
         gen_chars.append(len(out))
     info['openblasCore'] = bu.openblas_core()
-    bu.emit({'mode': 'generate', 'genMs': gen_ms, 'genChars': gen_chars, **clock.read(), 'vocabSize': V, 'peakKiB': bu.peak_kib(),
-             'baseKiB': base, 'info': info})
+    bu.emit_generate(gen_ms, gen_chars, clock, V, base, info)

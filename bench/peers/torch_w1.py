@@ -62,10 +62,9 @@ if args.mode == 'train':
         state = detach(state)
         losses.append(loss.item())
         step_ms.append((time.perf_counter() - t0) * 1e3)
-    bu.emit({'mode': 'train', 'stepMs': step_ms, 'losses': losses, **clock.read(), 'vocabSize': V, 'peakKiB': bu.peak_kib(),
-             'baseKiB': base, 'info': info})
+    bu.emit_train(step_ms, losses, clock, V, base, info)
 else:
-    start = chars.index('\n') if '\n' in chars else 0
+    start = bu.generation_start(chars)
     gen_ms, gen_chars = [], []
     clock = bu.CpuClock()
     with torch.no_grad():
@@ -80,5 +79,4 @@ else:
                 out.append(chars[ix])
             gen_ms.append((time.perf_counter() - t0) * 1e3)
             gen_chars.append(len(out))
-    bu.emit({'mode': 'generate', 'genMs': gen_ms, 'genChars': gen_chars, **clock.read(), 'vocabSize': V, 'peakKiB': bu.peak_kib(),
-             'baseKiB': base, 'info': info})
+    bu.emit_generate(gen_ms, gen_chars, clock, V, base, info)
