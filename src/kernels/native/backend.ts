@@ -3,6 +3,8 @@ import { loadNativeAddon, type NativeAddon } from './addon.js';
 import { defaultThreads } from '../wasm/index.js';
 import { BufferPool } from './pool.js';
 import { CELLS, gateCount } from '../cells.js';
+import { adamScalars } from '../reference/adam.js';
+import { checkTargets } from '../checks.js';
 
 /**
  * The native backend: the kernels of native/src (C++, an AVX2 + FMA multiply chosen at run time) over
@@ -44,17 +46,6 @@ function checkIds(ids: Int32Array, rows: number, op: string): void {
     const id = ids[r];
     if (id < 0 || id >= rows) throw new RangeError(`${op}: index ${id} out of range for ${rows} rows`);
   }
-}
-
-function checkTargets(targets: Int32Array, n: number, c: number, ignoreIndex: number, op: string): number {
-  let kept = 0;
-  for (let r = 0; r < n; r++) {
-    const t = targets[r];
-    if (t === ignoreIndex) continue;
-    if (!(t >= 0 && t < c)) throw new RangeError(`${op}: target ${t} out of range for ${c} classes`);
-    kept++;
-  }
-  return kept;
 }
 
 /** The native backend; throws, saying why, where the addon cannot be loaded. */
@@ -238,12 +229,8 @@ export function createNativeBackend(options: NativeBackendOptions = {}): NativeB
       need(param, 0, 'param', 'adamStep');
       const n = param.length;
       need(grad, n, 'grad', 'adamStep'); need(m, n, 'm', 'adamStep'); need(v, n, 'v', 'adamStep');
-      // the scalar factors exactly as the reference computes them
-      const { lr, beta1, beta2, eps, weightDecay, decoupled, step } = opt;
-      const stepSize = lr / (1 - Math.pow(beta1, step));
-      const bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
-      const decay = decoupled ? 1 - lr * weightDecay : 1;
-      const l2 = decoupled ? 0 : weightDecay;
+      const { beta1, beta2, eps, decoupled } = opt;
+      const { stepSize, bc2Sqrt, decay, l2 } = adamScalars(opt);
       X.adamStep(param, grad, m, v, n, beta1, beta2, stepSize, bc2Sqrt, eps, decay, l2, decoupled, threads);
     },
   };

@@ -2,11 +2,13 @@ import type { Backend } from '../backend.js';
 import { gateCount } from '../cells.js';
 import { cellCode, ACTIVATION_CODE as ACTIVATION } from './codes.js';
 import { referenceBackend } from '../reference/index.js';
+import { adamScalars } from '../reference/adam.js';
 import { WasmHeap, type HeapView, type HeapOptions } from './memory.js';
 import { instantiateKernels, instantiateKernelsNow, type KernelExports } from './module.js';
 import { ThreadPool, CONTROL_BYTES, hostCores } from './threads.js';
 import { Parts, F, THREAD_FNS, PAR_COMPUTE } from './split.js';
-import { Pointers, ARENA, need, checkIds, checkTargets } from './staging.js';
+import { Pointers, ARENA, need, checkIds } from './staging.js';
+import { checkTargets } from '../checks.js';
 import { makeStepLayer } from './step.js';
 
 /**
@@ -343,12 +345,8 @@ function assemble(options: WasmBackendOptions, memory: WebAssembly.Memory, share
     adamStep(param, grad, m, v, opt) {
       const n = param.length;
       need(grad, n, 'grad', 'adamStep'); need(m, n, 'm', 'adamStep'); need(v, n, 'v', 'adamStep');
-      // the scalar factors exactly as the reference computes them
-      const { lr, beta1, beta2, eps, weightDecay, decoupled, step } = opt;
-      const stepSize = lr / (1 - Math.pow(beta1, step));
-      const bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
-      const decay = decoupled ? 1 - lr * weightDecay : 1;
-      const l2 = decoupled ? 0 : weightDecay;
+      const { beta1, beta2, eps, decoupled } = opt;
+      const { stepSize, bc2Sqrt, decay, l2 } = adamScalars(opt);
       call(() => {
         const pp = w(param), pg = r(grad), pm = w(m), pv = w(v);
         const args = (i: number, l: number) => [pp + 4 * i, pg + 4 * i, pm + 4 * i, pv + 4 * i, l, beta1, 1 - beta1, beta2, 1 - beta2, stepSize, bc2Sqrt, eps, decay, l2, +decoupled];

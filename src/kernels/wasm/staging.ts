@@ -82,16 +82,6 @@ export function checkIds(ids: Int32Array, rows: number, op: string): void {
   }
 }
 
-export function checkTargets(targets: Int32Array, n: number, c: number, ignoreIndex: number, op: string): number {
-  let count = 0;
-  for (let r = 0; r < n; r++) {
-    const t = targets[r];
-    if (t === ignoreIndex) continue;
-    if (!(t >= 0 && t < c)) throw new RangeError(`${op}: target ${t} out of range for ${c} classes`);
-    count++;
-  }
-  return count;
-}
 
 /** Pointers for one backend's kernel calls: the direct ones, and the staged slow path with its fallback. */
 export class Pointers {
