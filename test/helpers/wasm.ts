@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createWasmBackend } from '../../src/kernels/wasm/index.js';
+import { sameBitsAs, maxRelAs } from './compare.js';
 
 // What the tests of the WebAssembly backend against the reference share: one backend, seeded random
 // inputs placed in its heap or in ordinary arrays, bit and relative comparisons, and a report of the
@@ -37,27 +38,9 @@ export const PLACES: Place[][] = [['heap', 'heap', 'heap'], ['js', 'js', 'js'], 
 export const SIZES = [1, 3, 7, 17, 33, 257];
 
 
-export function sameBits(a: Float32Array, b: Float32Array, what: string): void {
-  assert.equal(a.length, b.length, what);
-  for (let i = 0; i < a.length; i++) {
-    if (!Object.is(a[i], b[i])) assert.fail(`${what}: index ${i}: wasm ${a[i]}, reference ${b[i]}`);
-  }
-}
-
-/** max |a − b| / (|b| + floor); NaN must match NaN. */
-export function maxRel(a: Float32Array, b: Float32Array, floor: number, what: string): number {
-  let worst = 0;
-  for (let i = 0; i < b.length; i++) {
-    if (Number.isNaN(b[i]) || Number.isNaN(a[i])) {
-      if (!(Number.isNaN(a[i]) && Number.isNaN(b[i]))) assert.fail(`${what}: index ${i}: wasm ${a[i]}, reference ${b[i]}`);
-      continue;
-    }
-    if (a[i] === b[i]) continue;
-    const e = Math.abs(a[i] - b[i]) / (Math.abs(b[i]) + floor);
-    if (!(e <= worst)) worst = e;
-  }
-  return worst;
-}
+/** The bit and relative comparisons, naming this backend in their failures. */
+export const sameBits = (a: Float32Array, b: Float32Array, what: string) => sameBitsAs('wasm', a, b, what);
+export const maxRel = (a: Float32Array, b: Float32Array, floor: number, what: string) => maxRelAs('wasm', a, b, floor, what);
 
 const report: Record<string, number> = {};
 export function note(name: string, err: number): void {

@@ -6,6 +6,7 @@ import { useBackend, setBackend, kernels } from '../../src/kernels/registry.js';
 import { createNativeBackend, registerNativeBackend, nativeUnavailable, type NativeBackend } from '../../src/kernels/native/index.js';
 import type { CellKind } from '../../src/kernels/index.js';
 import { runRecurrence } from '../helpers/recurrence.js';
+import { sameBitsAs, maxRelAs } from '../helpers/compare.js';
 
 // The native backend against the reference on awkward sizes. Kernels that do their arithmetic like the
 // reference (in double, or one float operation per element) are checked for bit equality; tanh, sigmoid
@@ -29,24 +30,8 @@ if (why) {
   };
   const rand = (n: number, r: () => number, scale = 1) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
 
-  const sameBits = (a: Float32Array, b: Float32Array, what: string) => {
-    assert.equal(a.length, b.length, what);
-    for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) assert.fail(`${what}: index ${i}: native ${a[i]}, reference ${b[i]}`);
-  };
-  /** max |a − b| / (|b| + floor); NaN must match NaN. */
-  const maxRel = (a: Float32Array, b: Float32Array, floor: number, what: string) => {
-    let worst = 0;
-    for (let i = 0; i < b.length; i++) {
-      if (Number.isNaN(a[i]) || Number.isNaN(b[i])) {
-        if (!(Number.isNaN(a[i]) && Number.isNaN(b[i]))) assert.fail(`${what}: index ${i}: native ${a[i]}, reference ${b[i]}`);
-        continue;
-      }
-      if (a[i] === b[i]) continue;
-      const e = Math.abs(a[i] - b[i]) / (Math.abs(b[i]) + floor);
-      if (!(e <= worst)) worst = e;
-    }
-    return worst;
-  };
+  const sameBits = (a: Float32Array, b: Float32Array, what: string) => sameBitsAs('native', a, b, what);
+  const maxRel = (a: Float32Array, b: Float32Array, floor: number, what: string) => maxRelAs('native', a, b, floor, what);
 
   test(`gemm (${N.isa}, and the generic kernel): all transposes, accumulate, the block and tile edges`, () => {
     const r = rng(1);
