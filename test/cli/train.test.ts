@@ -89,7 +89,8 @@ test('bad input gets one clear line and a non-zero exit, never a stack trace', (
     [['train', '--resume', path.join(dir, 'nope')], /not found/],
   ];
   for (const [args, msg] of cases) {
-    const r = rnnkit(args);
+    // in a folder of its own: a run the user made in the repository (npm start's runs/) must not change the answers
+    const r = rnnkit(args, { cwd: dir });
     assert.notEqual(r.status, 0, args.join(' '));
     assert.match(r.stderr, msg, args.join(' '));
     assert.ok(!/\n\s+at /.test(r.stderr), `stack trace for ${args.join(' ')}:\n${r.stderr}`);
