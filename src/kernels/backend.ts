@@ -54,6 +54,17 @@ export interface SequenceArgs {
   gates: Float32Array; wHh: Float32Array;
   hInit: Float32Array; cInit: Float32Array | null;
   hs: Float32Array; cs: Float32Array | null; ghs: Float32Array | null;
+  /**
+   * Variable-length batches (absent or null: every row runs all T steps), as PyTorch's packed sequences:
+   * batchSizes[t] rows are live at step t. The caller sorts the batch longest first, so the live rows are
+   * always rows 0 … batchSizes[t]−1 and batchSizes[t] never grows with t (batchSizes[0] = B ≥ 1).
+   * Forward, a row that is not live at step t carries its state through unchanged: hs[t] (and cs[t]) get
+   * the state it came from (h_{t−1} going forward; h_{t+1}, or hInit before its first step, in reverse),
+   * so each row's final state is where its own sequence ends (forward) or begins (reverse); gates (and
+   * ghs) rows that are not live are left as they are. Backward writes zeros to dG (and dGh) for rows that
+   * are not live, passes ∂L/∂h (and ∂L/∂c) through them unchanged, and ignores gOut there.
+   */
+  batchSizes?: Int32Array | null;
 }
 
 /** The kernels every tensor operation is built on. `js` (plain TypeScript) and `wasm` (WebAssembly SIMD) implement it; registerBackend adds another. */
