@@ -17,7 +17,7 @@ export { RnnkitError, ConfigError, FormatError, DataError, FileError } from './e
 
 // backends
 export {
-  kernels, useBackend, setBackend, registerBackend, availableBackends, registerWasmBackend, profiled,
+  kernels, useBackend, setBackend, registerBackend, availableBackends, registerWasmBackend, profiled, CELL_GATES,
   type WasmBackendOptions, type ProfiledBackend, type KernelProfile,
   type Backend, type Activation, type SequenceArgs, type CellKind, type CellName, type Nonlinearity, type StepLayer, type StepLayerWeights,
 } from './kernels/index.js';
@@ -66,7 +66,7 @@ export {
 // character language models
 export {
   CharVocab, CharLM, generate, stream, sampleText, CharLMTrainer, DivergedError, defaultTrainConfig, CHECKPOINT_FORMAT,
-  traceCharLM, topPredictions, CELL_GATES, charLMFromCheckpoint, charLMCheckpointPart,
+  traceCharLM, topPredictions, charLMFromCheckpoint, charLMCheckpointPart,
   type CharLMMeta, type CharLMConfig, type CharLMState, type GenerateOptions, type SampleOptions,
   type TrainConfig, type StepResult, type OptimizerName, type ScheduleName, type CharTrace, type LayerTrace,
 } from './text/index.js';

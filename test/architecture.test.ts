@@ -57,6 +57,12 @@ test('one CellKind: the cells are named, counted and coded in kernels/cells.ts a
   assert.deepEqual(spelled, []);
 });
 
+test('the gate names are written in kernels/cells.ts alone', () => {
+  const spelled = files.filter((f) => f !== 'kernels/cells.ts')
+    .flatMap((f) => [...readFileSync(path.join(src, f), 'utf8').matchAll(/\[\s*'i',\s*'f',\s*'g',\s*'o'\s*\]|\[\s*'r',\s*'z',\s*'n'\s*\]/g)].map((m) => `${f}: ${m[0]}`));
+  assert.deepEqual(spelled, []);
+});
+
 test('no source file over 400 lines, but the gemm kernel', () => {
   const LIMIT = 400, EXCEPT = new Set(['asm/gemm.ts', 'src/kernels/wasm/kernels.wasm.ts']);
   const all = ['src', 'asm', 'web/src', 'bench'].flatMap((d) => sources(path.join(ROOT, d)).map((f) => path.relative(ROOT, f).split(path.sep).join('/')));

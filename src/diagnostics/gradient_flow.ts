@@ -1,3 +1,4 @@
+import { CELLS, type CellInfo } from '../kernels/index.js';
 import { Tensor, add, mul, sum, isGradEnabled, shapeStr } from '../tensor/index.js';
 import { RNN, LSTM, GRU, OneHot, suffix, type RecurrentOutput } from '../nn/index.js';
 import { FlowRecorder, norm } from './flow_recorder.js';
@@ -235,12 +236,12 @@ function lastStepOnly(g: Tensor, batchFirst: boolean): Tensor {
   return out;
 }
 
-const GATE_NAMES: Record<string, string[]> = { lstm: ['i', 'f', 'g', 'o'], gru: ['r', 'z', 'n'] };
-
 function spectrumOf(kind: string, wHh: Tensor, H: number, full: boolean):
   Pick<LayerFlow, 'singularValues' | 'sigmaMax' | 'spectralRadius' | 'gateSigmaMax'> {
   const sv = full && H <= MAX_SPECTRUM_SIZE ? singularValues(wHh) : null;
-  const gates = GATE_NAMES[kind];
+  // the linear RNN of the lab is no CellKind, and has no gates either
+  const names = (CELLS as Partial<Record<string, CellInfo>>)[kind]?.gateNames ?? [];
+  const gates = names.length ? names : null;
   let gateSigmaMax: Record<string, number> | null = null;
   if (gates) {
     gateSigmaMax = {};

@@ -1,5 +1,5 @@
 /**
- * The recurrent cells, in one place: their names, their gate counts and the integer codes the
+ * The recurrent cells, in one place: their names, their gate counts and names, and the integer codes the
  * WebAssembly kernels know them by (asm/codes.ts, which a test checks against this table). The
  * equations of each cell are in reference/{rnn,lstm,gru}.ts.
  */
@@ -14,12 +14,29 @@ export type CellKind = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
 /** The vanilla cell's activation. */
 export type Nonlinearity = 'tanh' | 'relu';
 
-/** Per cell: gate blocks per hidden unit (the rows of W_ih and W_hh are gates · H) and the kernels' code. */
-export const CELLS: Readonly<Record<CellKind, { readonly gates: number; readonly code: number }>> = {
-  rnn_tanh: { gates: 1, code: 0 },
-  rnn_relu: { gates: 1, code: 1 },
-  lstm: { gates: 4, code: 2 },
-  gru: { gates: 3, code: 3 },
+/** What the code base knows of one cell kind. */
+export interface CellInfo {
+  /** Gate blocks per hidden unit: the rows of W_ih and W_hh are gates · H. */
+  readonly gates: number;
+  /** The WebAssembly kernels' integer code for the cell. */
+  readonly code: number;
+  /** The gate blocks' names in PyTorch's order (`i f g o`, `r z n`); none for the vanilla cell. */
+  readonly gateNames: readonly string[];
+}
+
+/** Per cell: its gate blocks, their names and the kernels' code. */
+export const CELLS: Readonly<Record<CellKind, CellInfo>> = {
+  rnn_tanh: { gates: 1, code: 0, gateNames: [] },
+  rnn_relu: { gates: 1, code: 1, gateNames: [] },
+  lstm: { gates: 4, code: 2, gateNames: ['i', 'f', 'g', 'o'] },
+  gru: { gates: 3, code: 3, gateNames: ['r', 'z', 'n'] },
+};
+
+/** The gates a configured cell exposes, in PyTorch's block order (the vanilla RNN has none). */
+export const CELL_GATES: Readonly<Record<CellName, readonly string[]>> = {
+  rnn: CELLS.rnn_tanh.gateNames,
+  lstm: CELLS.lstm.gateNames,
+  gru: CELLS.gru.gateNames,
 };
 
 /** Rows of W_ih / W_hh per hidden unit: 4 gates for the LSTM, 3 for the GRU, 1 for the vanilla RNN. */

@@ -1,9 +1,7 @@
 import { noGrad, withRecurrenceProbe, type RecurrenceProbe } from '../tensor/index.js';
 import type { CharLM } from './char_lm.js';
 import type { CharVocab } from './vocab.js';
-
-/** The gates a cell exposes, in PyTorch's block order (the vanilla RNN has none). */
-export const CELL_GATES = { rnn: [], lstm: ['i', 'f', 'g', 'o'], gru: ['r', 'z', 'n'] } as const;
+import { CELL_GATES } from '../kernels/index.js';
 
 /** What one recurrent layer did at every step of a text; arrays are time-major, row t holds step t. */
 export interface LayerTrace {

@@ -11,4 +11,4 @@ export {
 } from './trainer.js';
 export { charLMFromCheckpoint, checkCharLMCheckpoint, charLMCheckpointPart, CHAR_LM_LIMITS, type CharLMMeta } from './checkpoint.js';
 export { readTrainState, type TrainStateMeta } from './train_state.js';
-export { traceCharLM, topPredictions, CELL_GATES, type CharTrace, type LayerTrace } from './activations.js';
+export { traceCharLM, topPredictions, type CharTrace, type LayerTrace } from './activations.js';
