@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from '../helpers/cli.js';
 import { CELLS, type CellKind } from '../../src/kernels/index.js';
 import { ACTIVATION_CODE } from '../../src/kernels/wasm/codes.js';
+import { KERNEL_PARAMS } from '../../src/kernels/wasm/adapters.js';
 
 // asm/codes.ts's constants, by name
 const declared = new Map([...readFileSync(path.join(ROOT, 'asm', 'codes.ts'), 'utf8').matchAll(/^export const (\w+): i32 = (\d+);$/gm)]
@@ -31,4 +32,11 @@ test('the native kernels\' Cell enum gives every cell the code of the one cell t
   const codes = new Map([...body.matchAll(/(\w+) = (\d+)/g)].map((m) => [m[1].toLowerCase(), Number(m[2])]));
   assert.deepEqual([...codes.keys()].sort(), Object.keys(CELLS).sort());
   for (const [kind, { code }] of Object.entries(CELLS)) assert.equal(codes.get(kind), code, kind);
+});
+
+test('the wasm adapter table names and orders each kernel\'s parameters as its asm/*.ts export declares them', () => {
+  const asm = readdirSync(path.join(ROOT, 'asm')).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(path.join(ROOT, 'asm', f), 'utf8')).join('\n');
+  const exported = new Map([...asm.matchAll(/^export function (\w+)\(([^)]*)\)/gm)]
+    .map((m) => [m[1], m[2].split(',').map((p) => p.trim().split(':')[0].trim()).filter(Boolean)]));
+  for (const [name, params] of Object.entries(KERNEL_PARAMS)) assert.deepEqual(params, exported.get(name), name);
 });

@@ -10,6 +10,7 @@ import { Parts, F, THREAD_FNS, PAR_COMPUTE } from './split.js';
 import { Pointers, ARENA, need, checkIds } from './staging.js';
 import { checkTargets } from '../checks.js';
 import { makeStepLayer } from './step.js';
+import { kernelCaller, elementwise } from './adapters.js';
 
 /**
  * The WebAssembly backend: kernels compiled from asm/*.ts (AssemblyScript, 128-bit SIMD) over the heap
@@ -58,9 +59,6 @@ export interface WasmBackendOptions extends HeapOptions {
 export function defaultThreads(): number {
   return Math.max(1, Math.min(2, hostCores()));
 }
-
-/** An argument of a kernel: a number, or an array the kernel reads or writes with the floats it must hold and its name. */
-type KernelArg = number | readonly [x: Float32Array, mode: 'r' | 'w', n: number, what: string];
 
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
   const { memory, shared, maxBytes } = WasmHeap.createMemory(options);
@@ -117,24 +115,7 @@ function assemble(options: WasmBackendOptions, memory: WebAssembly.Memory, share
   const call = <R>(body: () => R, fallback: () => R): R => P.call(body, fallback);
   const ref = referenceBackend;
 
-  /**
-   * The adapter most kernels share, driven by one row per kernel: the export's arguments in order, each a
-   * number or an array ([x, 'r' | 'w' as the kernel reads or writes it, the floats it must hold, its name]).
-   * Checks the lengths; with every array in the heap passes their offsets, to `split` first (which may run
-   * the call over the threads and say so); otherwise stages copies, or runs `fallback` on the reference.
-   */
-  function kernel<R>(op: string, args: readonly KernelArg[], fn: (...a: number[]) => R, fallback: () => R, split?: (p: number[]) => boolean): R {
-    let direct = true;
-    const p = args.map((a) => {
-      if (typeof a === 'number') return a;
-      need(a[0], a[2], a[3], op);
-      const at = o(a[0]);
-      if (at < 0) direct = false;
-      return at;
-    });
-    if (direct) return split?.(p) ? (undefined as R) : fn(...p);
-    return call(() => fn(...args.map((a) => (typeof a === 'number' ? a : a[1] === 'w' ? w(a[0]) : r(a[0])))), fallback);
-  }
+  const kernel = kernelCaller(X, P);
   const backend: WasmBackend = {
     name: 'wasm',
     sharedMemory: shared,
@@ -157,47 +138,44 @@ function assemble(options: WasmBackendOptions, memory: WebAssembly.Memory, share
     },
 
     activate(kind, x, out) {
-      const n = x.length, code = ACTIVATION[kind];
+      const n = x.length;
       if (kind === 'identity' && x === out) return;
-      kernel('activate', [code, [x, 'r', n, 'x'], [out, 'w', n, 'out'], n], X.activate, () => ref.activate(kind, x, out),
-        ([, px, po]) => par.elementwise(n, F.activate, (i, l) => [code, px + 4 * i, po + 4 * i, l]));
+      kernel('activate', { kind: ACTIVATION[kind], x: [x, 'r', n], out: [out, 'w', n], n }, () => ref.activate(kind, x, out),
+        elementwise(par, 'activate', n));
     },
 
     activateBackward(kind, y, dy, dx, accumulate) {
-      const n = y.length, code = ACTIVATION[kind];
-      kernel('activateBackward', [code, [y, 'r', n, 'y'], [dy, 'r', n, 'dy'], [dx, 'w', n, 'dx'], n, +accumulate], X.activateBackward,
-        () => ref.activateBackward(kind, y, dy, dx, accumulate),
-        ([, py, pd, px]) => par.elementwise(n, F.activateBackward, (i, l) => [code, py + 4 * i, pd + 4 * i, px + 4 * i, l, +accumulate]));
+      const n = y.length;
+      kernel('activateBackward', { kind: ACTIVATION[kind], y: [y, 'r', n], dy: [dy, 'r', n], dx: [dx, 'w', n], n, accumulate: +accumulate },
+        () => ref.activateBackward(kind, y, dy, dx, accumulate), elementwise(par, 'activateBackward', n));
     },
 
     addScaled(a, b, alpha, out) {
       const n = out.length;
-      kernel('addScaled', [[a, 'r', n, 'a'], [b, 'r', n, 'b'], alpha, [out, 'w', n, 'out'], n], X.addScaled, () => ref.addScaled(a, b, alpha, out),
-        ([pa, pb, , po]) => par.elementwise(n, F.addScaled, (i, l) => [pa + 4 * i, pb + 4 * i, alpha, po + 4 * i, l]));
+      kernel('addScaled', { a: [a, 'r', n], b: [b, 'r', n], alpha, out: [out, 'w', n], n }, () => ref.addScaled(a, b, alpha, out),
+        elementwise(par, 'addScaled', n));
     },
 
     mul(a, b, out) {
       const n = out.length;
-      kernel('mul', [[a, 'r', n, 'a'], [b, 'r', n, 'b'], [out, 'w', n, 'out'], n], X.mul, () => ref.mul(a, b, out),
-        ([pa, pb, po]) => par.elementwise(n, F.mul, (i, l) => [pa + 4 * i, pb + 4 * i, po + 4 * i, l]));
+      kernel('mul', { a: [a, 'r', n], b: [b, 'r', n], out: [out, 'w', n], n }, () => ref.mul(a, b, out), elementwise(par, 'mul', n));
     },
 
     scale(x, alpha) {
       const n = x.length;
-      kernel('scale', [[x, 'w', n, 'x'], alpha, n], X.scale, () => ref.scale(x, alpha),
-        ([px]) => par.elementwise(n, F.scale, (i, l) => [px + 4 * i, alpha, l]));
+      kernel('scale', { x: [x, 'w', n], alpha, n }, () => ref.scale(x, alpha), elementwise(par, 'scale', n));
     },
 
-    sumSquares: (x) => kernel('sumSquares', [[x, 'r', x.length, 'x'], x.length], X.sumSquares, () => ref.sumSquares(x)),
-    sum: (x) => kernel('sum', [[x, 'r', x.length, 'x'], x.length], X.sum, () => ref.sum(x)),
+    sumSquares: (x) => kernel('sumSquares', { x: [x, 'r', x.length], n: x.length }, () => ref.sumSquares(x)),
+    sum: (x) => kernel('sum', { x: [x, 'r', x.length], n: x.length }, () => ref.sum(x)),
 
     addRowVector(x, v, rows) {
       const wd = v.length;
-      kernel('addRowVector', [[x, 'w', rows * wd, 'x'], [v, 'r', wd, 'v'], wd, rows], X.addRowVector, () => ref.addRowVector(x, v, rows),
-        ([px, pv]) => {
-          const part = (r0: number, nr: number) => [px + 4 * r0 * wd, pv, wd, nr];
-          if (!par.splitsAlongGemmRows(rows, rows * wd)) return par.parallel(rows * wd, rows, 1, 1, F.addRowVector, part);
-          par.runAlongGemmRows(rows, F.addRowVector, part);
+      kernel('addRowVector', { x: [x, 'w', rows * wd], v: [v, 'r', wd], w: wd, rows }, () => ref.addRowVector(x, v, rows),
+        (at, part) => {
+          const rowBlock = (r0: number, nr: number) => part({ x: at.x + 4 * r0 * wd, rows: nr });
+          if (!par.splitsAlongGemmRows(rows, rows * wd)) return par.parallel(rows * wd, rows, 1, 1, F.addRowVector, rowBlock);
+          par.runAlongGemmRows(rows, F.addRowVector, rowBlock);
           return true;
         });
     },
@@ -205,39 +183,39 @@ function assemble(options: WasmBackendOptions, memory: WebAssembly.Memory, share
     sumRows(x, rows, out, accumulate) {
       const wd = out.length;
       // blocks of columns: each thread sums its columns down all rows, in the same order as one thread
-      kernel('sumRows', [[x, 'r', rows * wd, 'x'], rows, wd, wd, [out, 'w', wd, 'out'], +accumulate], X.sumRows,
+      kernel('sumRows', { x: [x, 'r', rows * wd], rows, w: wd, ldx: wd, out: [out, 'w', wd], accumulate: +accumulate },
         () => ref.sumRows(x, rows, out, accumulate),
-        ([px, , , , po]) => par.parallel(rows * wd, wd, 16, 16, F.sumRows, (j0, nj) => [px + 4 * j0, rows, nj, wd, po + 4 * j0, +accumulate]));
+        (at, part) => par.parallel(rows * wd, wd, 16, 16, F.sumRows, (j0, nj) => part({ x: at.x + 4 * j0, w: nj, out: at.out + 4 * j0 })));
     },
 
     gatherRows(table, width, ids, out) {
-      need(out, ids.length * width, 'out', 'gatherRows');
+      const n = ids.length;
+      need(out, n * width, 'out', 'gatherRows');
       checkIds(ids, width > 0 ? Math.floor(table.length / width) : 0, 'gatherRows');
       // a table outside the heap is not worth copying whole to pick a few rows from it
       if (o(table) < 0) ref.gatherRows(table, width, ids, out);
       else {
-        call(() => {
-          const pt = r(table), pi = r(ids), po = w(out);
-          if (!par.parallel(ids.length * width, ids.length, 1, 1, F.gatherRows, (i0, ni) => [pt, width, pi + 4 * i0, ni, po + 4 * i0 * width])) {
-            X.gatherRows(pt, width, pi, ids.length, po);
-          }
-        }, () => ref.gatherRows(table, width, ids, out));
+        kernel('gatherRows', { table: [table, 'r', 0], width, ids: [ids, 'r', n], nIds: n, out: [out, 'w', n * width] },
+          () => ref.gatherRows(table, width, ids, out),
+          (at, part) => par.parallel(n * width, n, 1, 1, F.gatherRows, (i0, ni) => part({ ids: at.ids + 4 * i0, nIds: ni, out: at.out + 4 * i0 * width })));
       }
     },
 
     scatterAddRows(table, width, ids, src) {
-      need(src, ids.length * width, 'src', 'scatterAddRows');
+      const n = ids.length;
+      need(src, n * width, 'src', 'scatterAddRows');
       checkIds(ids, width > 0 ? Math.floor(table.length / width) : 0, 'scatterAddRows');
       if (o(table) < 0) ref.scatterAddRows(table, width, ids, src);
-      else call(() => X.scatterAddRows(w(table), width, r(ids), ids.length, r(src)), () => ref.scatterAddRows(table, width, ids, src));
+      else kernel('scatterAddRows', { table: [table, 'w', 0], width, ids: [ids, 'r', n], nIds: n, src: [src, 'r', n * width] },
+        () => ref.scatterAddRows(table, width, ids, src));
     },
 
     transpose(x, rows, cols, out) {
-      kernel('transpose', [[x, 'r', rows * cols, 'x'], rows, cols, [out, 'w', rows * cols, 'out']], X.transpose, () => ref.transpose(x, rows, cols, out));
+      kernel('transpose', { src: [x, 'r', rows * cols], rows, cols, dst: [out, 'w', rows * cols] }, () => ref.transpose(x, rows, cols, out));
     },
 
     softmax(x, n, c, out) {
-      kernel('softmax', [[x, 'r', n * c, 'x'], n, c, [out, 'w', n * c, 'out']], X.softmax, () => ref.softmax(x, n, c, out));
+      kernel('softmax', { x: [x, 'r', n * c], n, c, out: [out, 'w', n * c] }, () => ref.softmax(x, n, c, out));
     },
 
     softmaxCrossEntropy(logits, n, c, targets, ignoreIndex, probs) {
@@ -259,15 +237,12 @@ function assemble(options: WasmBackendOptions, memory: WebAssembly.Memory, share
     },
 
     softmaxCrossEntropyBackward(probs, n, c, targets, ignoreIndex, scale, dLogits) {
-      need(probs, n * c, 'probs', 'softmaxCrossEntropyBackward'); need(dLogits, n * c, 'dLogits', 'softmaxCrossEntropyBackward');
       need(targets, n, 'targets', 'softmaxCrossEntropyBackward');
       checkTargets(targets, n, c, ignoreIndex, 'softmaxCrossEntropyBackward');
-      call(() => {
-        const pp = r(probs), pt = r(targets), pd = w(dLogits);
-        if (!par.parallel(n * c, n, 1, 1, F.softmaxCrossEntropyBackward, (r0, nr) => [pp + 4 * r0 * c, nr, c, pt + 4 * r0, ignoreIndex, scale, pd + 4 * r0 * c])) {
-          X.softmaxCrossEntropyBackward(pp, n, c, pt, ignoreIndex, scale, pd);
-        }
-      }, () => ref.softmaxCrossEntropyBackward(probs, n, c, targets, ignoreIndex, scale, dLogits));
+      kernel('softmaxCrossEntropyBackward', { probs: [probs, 'r', n * c], n, c, targets: [targets, 'r', n], ignoreIndex, scale, dLogits: [dLogits, 'w', n * c] },
+        () => ref.softmaxCrossEntropyBackward(probs, n, c, targets, ignoreIndex, scale, dLogits),
+        (at, part) => par.parallel(n * c, n, 1, 1, F.softmaxCrossEntropyBackward,
+          (r0, nr) => part({ probs: at.probs + 4 * r0 * c, n: nr, targets: at.targets + 4 * r0, dLogits: at.dLogits + 4 * r0 * c })));
     },
 
     // the vanilla cell is its activation (asm/rnn.ts); these run it through the elementwise kernels
@@ -281,27 +256,27 @@ function assemble(options: WasmBackendOptions, memory: WebAssembly.Memory, share
 
     lstmForward(b, hd, gates, cPrev, c, hOut) {
       const bh = b * hd;
-      kernel('lstmForward', [b, hd, [gates, 'w', 4 * bh, 'gates'], [cPrev, 'r', bh, 'cPrev'], [c, 'w', bh, 'c'], [hOut, 'w', bh, 'h']],
-        X.lstmForward, () => ref.lstmForward(b, hd, gates, cPrev, c, hOut));
+      kernel('lstmForward', { b, h: hd, gates: [gates, 'w', 4 * bh], cPrev: [cPrev, 'r', bh], c: [c, 'w', bh], hOut: [hOut, 'w', bh] },
+        () => ref.lstmForward(b, hd, gates, cPrev, c, hOut));
     },
 
     lstmBackward(b, hd, gates, cPrev, c, dh, dc, dGates) {
       const bh = b * hd;
-      kernel('lstmBackward', [b, hd, [gates, 'r', 4 * bh, 'gates'], [cPrev, 'r', bh, 'cPrev'], [c, 'r', bh, 'c'], [dh, 'r', bh, 'dh'],
-        [dc, 'w', bh, 'dc'], [dGates, 'w', 4 * bh, 'dGates']], X.lstmBackward, () => ref.lstmBackward(b, hd, gates, cPrev, c, dh, dc, dGates));
+      kernel('lstmBackward', { b, h: hd, gates: [gates, 'r', 4 * bh], cPrev: [cPrev, 'r', bh], c: [c, 'r', bh], dh: [dh, 'r', bh],
+        dc: [dc, 'w', bh], dGates: [dGates, 'w', 4 * bh] }, () => ref.lstmBackward(b, hd, gates, cPrev, c, dh, dc, dGates));
     },
 
     gruForward(b, hd, gi, gh, hPrev, hOut) {
       const bh = b * hd;
-      kernel('gruForward', [b, hd, [gi, 'w', 3 * bh, 'gi'], [gh, 'r', 3 * bh, 'gh'], [hPrev, 'r', bh, 'hPrev'], [hOut, 'w', bh, 'h']],
-        X.gruForward, () => ref.gruForward(b, hd, gi, gh, hPrev, hOut));
+      kernel('gruForward', { b, h: hd, gi: [gi, 'w', 3 * bh], gh: [gh, 'r', 3 * bh], hPrev: [hPrev, 'r', bh], hOut: [hOut, 'w', bh] },
+        () => ref.gruForward(b, hd, gi, gh, hPrev, hOut));
     },
 
     gruBackward(b, hd, gi, gh, hPrev, dh, dGi, dGh, dhPrev) {
       const bh = b * hd;
-      kernel('gruBackward', [b, hd, [gi, 'r', 3 * bh, 'gi'], [gh, 'r', 3 * bh, 'gh'], [hPrev, 'r', bh, 'hPrev'], [dh, 'r', bh, 'dh'],
-        [dGi, 'w', 3 * bh, 'dGi'], [dGh, 'w', 3 * bh, 'dGh'], [dhPrev, 'w', bh, 'dhPrev']], X.gruBackward,
-        () => ref.gruBackward(b, hd, gi, gh, hPrev, dh, dGi, dGh, dhPrev));
+      kernel('gruBackward', { b, h: hd, gi: [gi, 'r', 3 * bh], gh: [gh, 'r', 3 * bh], hPrev: [hPrev, 'r', bh], dh: [dh, 'r', bh],
+        dGi: [dGi, 'w', 3 * bh], dGh: [dGh, 'w', 3 * bh], dhPrev: [dhPrev, 'w', bh] },
+      () => ref.gruBackward(b, hd, gi, gh, hPrev, dh, dGi, dGh, dhPrev));
     },
 
     recurrenceForward(a, bHh) {
@@ -344,14 +319,11 @@ function assemble(options: WasmBackendOptions, memory: WebAssembly.Memory, share
 
     adamStep(param, grad, m, v, opt) {
       const n = param.length;
-      need(grad, n, 'grad', 'adamStep'); need(m, n, 'm', 'adamStep'); need(v, n, 'v', 'adamStep');
       const { beta1, beta2, eps, decoupled } = opt;
       const { stepSize, bc2Sqrt, decay, l2 } = adamScalars(opt);
-      call(() => {
-        const pp = w(param), pg = r(grad), pm = w(m), pv = w(v);
-        const args = (i: number, l: number) => [pp + 4 * i, pg + 4 * i, pm + 4 * i, pv + 4 * i, l, beta1, 1 - beta1, beta2, 1 - beta2, stepSize, bc2Sqrt, eps, decay, l2, +decoupled];
-        if (!par.parallel(n, n, PAR_COMPUTE / 2, 4, F.adamStep, args, PAR_COMPUTE)) par.runHere(F.adamStep, args(0, n));
-      }, () => ref.adamStep(param, grad, m, v, opt));
+      kernel('adamStep', { param: [param, 'w', n], grad: [grad, 'r', n], m: [m, 'w', n], v: [v, 'w', n], n,
+        beta1, b1c: 1 - beta1, beta2, b2c: 1 - beta2, stepSize, bc2Sqrt, eps, decay, l2, decoupled: +decoupled },
+      () => ref.adamStep(param, grad, m, v, opt), elementwise(par, 'adamStep', n, PAR_COMPUTE / 2, PAR_COMPUTE));
     },
   };
   return { backend, helpersStarted };
