@@ -1,5 +1,6 @@
 import type { Backend } from './backend.js';
 import { referenceBackend } from './reference/index.js';
+import { withValue } from './scoped.js';
 
 /**
  * The active backend. Everything above the kernels calls `kernels()` at the moment of use, so
@@ -30,13 +31,7 @@ export function setBackend(b: Backend): void {
 
 /** Runs fn with `b` as the active backend, then puts the one before it back. */
 export function withBackend<T>(b: Backend, fn: () => T): T {
-  const before = active;
-  active = b;
-  try {
-    return fn();
-  } finally {
-    active = before;
-  }
+  return withValue(() => active, (v) => { active = v; }, b, fn);
 }
 
 /** Makes a backend available to `useBackend(name)`; the factory runs once, on first use. */

@@ -23,12 +23,9 @@ const fr = Math.fround;
  */
 export class Adagrad extends Optimizer<AdagradHyper> {
   constructor(params: Iterable<ParamEntry>, options: AdagradOptions = {}) {
-    super('Adagrad', params, parseAdagrad(options));
+    super('Adagrad', params, options, parseAdagrad);
   }
 
-  protected parseHyper(h: Record<string, unknown>): AdagradHyper {
-    return parseAdagrad(h);
-  }
 
   protected bufferNames(): readonly string[] {
     return ['sum'];

@@ -45,12 +45,9 @@ export class Adam extends AdamFamily {
   protected readonly decoupled = false;
 
   constructor(params: Iterable<ParamEntry>, options: AdamOptions = {}) {
-    super('Adam', params, parseAdam('Adam', options, 0));
+    super('Adam', params, options, (h) => parseAdam('Adam', h, 0));
   }
 
-  protected parseHyper(h: Record<string, unknown>): AdamHyper {
-    return parseAdam('Adam', h, 0);
-  }
 }
 
 /**
@@ -61,12 +58,9 @@ export class AdamW extends AdamFamily {
   protected readonly decoupled = true;
 
   constructor(params: Iterable<ParamEntry>, options: AdamOptions = {}) {
-    super('AdamW', params, parseAdam('AdamW', options, 1e-2));
+    super('AdamW', params, options, (h) => parseAdam('AdamW', h, 1e-2));
   }
 
-  protected parseHyper(h: Record<string, unknown>): AdamHyper {
-    return parseAdam('AdamW', h, 1e-2);
-  }
 }
 
 function parseAdam(kind: string, o: unknown, defaultWeightDecay: number): AdamHyper {

@@ -58,7 +58,12 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
   private steps = 0;
   private states: (ParamState | null)[];
 
-  protected constructor(kind: string, params: Iterable<ParamEntry>, hyper: H) {
+  /**
+   * `parse` validates a full set of hyper-parameters (the options given here, or a state dict's) and
+   * fills in the defaults.
+   */
+  protected constructor(kind: string, params: Iterable<ParamEntry>, options: unknown, private readonly parse: (h: unknown) => H) {
+    const hyper = parse(options);
     this.kind = kind;
     const list: Tensor[] = [];
     const names: (string | null)[] = [];
@@ -98,8 +103,6 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
     this.states = list.map(() => null);
   }
 
-  /** Validates a full set of hyper-parameters (from the constructor or a state dict) and fills defaults. */
-  protected abstract parseHyper(h: Record<string, unknown>): H;
   /** The buffers a parameter's state holds under these hyper-parameters. */
   protected abstract bufferNames(h: H): readonly string[];
   /** Updates one parameter in place; st.step has already been incremented for this step. */
@@ -202,7 +205,7 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
       const want = Object.keys(this.hyper);
       const missing = want.filter((k) => !(k in given));
       if (missing.length) throw new Error(`hyper-parameters ${missing.join(', ')} are missing`);
-      hyper = this.parseHyper(given);
+      hyper = this.parse(given);
     } catch (e) {
       problems.push((e as Error).message);
     }

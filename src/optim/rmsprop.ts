@@ -25,12 +25,9 @@ const fr = Math.fround;
  */
 export class RMSprop extends Optimizer<RMSpropHyper> {
   constructor(params: Iterable<ParamEntry>, options: RMSpropOptions = {}) {
-    super('RMSprop', params, parseRMSprop(options));
+    super('RMSprop', params, options, parseRMSprop);
   }
 
-  protected parseHyper(h: Record<string, unknown>): RMSpropHyper {
-    return parseRMSprop(h);
-  }
 
   protected bufferNames(h: RMSpropHyper): readonly string[] {
     return ['square_avg', ...(h.momentum > 0 ? ['momentum_buffer'] : []), ...(h.centered ? ['grad_avg'] : [])];

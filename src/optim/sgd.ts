@@ -22,12 +22,9 @@ const fr = Math.fround;
  */
 export class SGD extends Optimizer<SGDHyper> {
   constructor(params: Iterable<ParamEntry>, options: SGDOptions) {
-    super('SGD', params, parseSGD(options));
+    super('SGD', params, options, parseSGD);
   }
 
-  protected parseHyper(h: Record<string, unknown>): SGDHyper {
-    return parseSGD(h);
-  }
 
   protected bufferNames(h: SGDHyper): readonly string[] {
     return h.momentum !== 0 ? ['momentum_buffer'] : [];

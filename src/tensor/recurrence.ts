@@ -1,6 +1,7 @@
 import { kernels } from '../kernels/registry.js';
 import type { SequenceArgs } from '../kernels/backend.js';
 import { gateCount, type CellKind } from '../kernels/cells.js';
+import { withValue } from '../kernels/scoped.js';
 import { Tensor, record, gradSink, gradTarget, shapeStr } from './tensor.js';
 
 /**
@@ -34,13 +35,7 @@ let probe: RecurrenceProbe | null = null;
 
 /** Runs fn with `p` watching every recurrence. */
 export function withRecurrenceProbe<T>(p: RecurrenceProbe, fn: () => T): T {
-  const prev = probe;
-  probe = p;
-  try {
-    return fn();
-  } finally {
-    probe = prev;
-  }
+  return withValue(() => probe, (v) => { probe = v; }, p, fn);
 }
 
 export interface RecurrenceResult {
