@@ -8,7 +8,7 @@
 import { loadCheckpoint } from './io/checkpoint_files.js';
 import { charLMFromCheckpoint, type CharLMMeta } from './text/checkpoint.js';
 import type { CharLM } from './text/char_lm.js';
-import type { CharVocab } from './text/vocab.js';
+import type { CharVocab } from './text/streams.js';
 export { saveCheckpoint, loadCheckpoint, resolveCheckpoint, checkpointName, epochCheckpointName, LATEST } from './io/checkpoint_files.js';
 
 /**

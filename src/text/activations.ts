@@ -1,6 +1,6 @@
 import { noGrad, withRecurrenceProbe, type RecurrenceProbe } from '../tensor/index.js';
 import type { CharLM } from './char_lm.js';
-import type { CharVocab } from './vocab.js';
+import type { CharVocab } from './streams.js';
 import { CELL_GATES } from '../kernels/index.js';
 
 /** What one recurrent layer did at every step of a text; arrays are time-major, row t holds step t. */

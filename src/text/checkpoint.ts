@@ -3,7 +3,7 @@ import type { CheckpointPart } from '../io/index.js';
 import { ConfigError, FormatError } from '../errors.js';
 import { CharLM, type CharLMConfig } from './char_lm.js';
 import { gateCount, cellKind } from '../kernels/index.js';
-import { CharVocab } from './vocab.js';
+import { CharVocab } from './streams.js';
 
 /*
  * The one way from a checkpoint's model part (model.safetensors) to a CharLM. Everything in it is

@@ -2,8 +2,8 @@ import { ConfigError } from '../errors.js';
 import { Generator } from '../tensor/index.js';
 import type { CharLM } from './char_lm.js';
 import { sampleText, pick } from './sample.js';
-import { CharLMStepper } from './stepper.js';
-import { showChars, type CharVocab } from './vocab.js';
+import { CharLMStepper } from './sample.js';
+import { showChars, type CharVocab } from './streams.js';
 
 /** How {@link generate} and {@link stream} write text. */
 export interface GenerateOptions {

@@ -1,10 +1,7 @@
-export { CharVocab, showChars } from './vocab.js';
-export { CharStreams, type StreamPosition, type Chunk as StreamChunk } from './streams.js';
+export { CharVocab, showChars, fingerprint, splitIds, CharStreams, type StreamPosition, type Chunk as StreamChunk } from './streams.js';
 export { CharLM, type CharLMConfig, type CharLMState } from './char_lm.js';
-export { sampleText, pick, checkSampleOptions, type SampleOptions } from './sample.js';
-export { CharLMStepper } from './stepper.js';
+export { sampleText, pick, checkSampleOptions, CharLMStepper, type SampleOptions } from './sample.js';
 export { generate, stream, type GenerateOptions } from './generate.js';
-export { fingerprint, splitIds } from './corpus.js';
 export {
   CharLMTrainer, DivergedError, defaultTrainConfig, checkConfig, CHECKPOINT_FORMAT,
   type TrainConfig, type StepResult, type OptimizerName, type ScheduleName,

@@ -4,9 +4,7 @@ import { detachState, trainStep, type TrainStepResult } from '../train/index.js'
 import { pack, type Checkpoint } from '../io/index.js';
 import type { CellName } from '../kernels/index.js';
 import { CharLM, type CharLMState, type CharLMConfig } from './char_lm.js';
-import { CharVocab } from './vocab.js';
-import { CharStreams, type StreamPosition } from './streams.js';
-import { fingerprint, splitIds } from './corpus.js';
+import { CharVocab, CharStreams, fingerprint, splitIds, type StreamPosition } from './streams.js';
 import { sampleText } from './sample.js';
 import { CHECKPOINT_FORMAT, checkCharLMCheckpoint } from './checkpoint.js';
 import { readTrainState } from './train_state.js';

@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor/index.js';
-import { detachState, type RecurrentStateLike } from './state.js';
+import { detachState, type RecurrentStateLike } from './step.js';
 
 /*
  * Backpropagation through time is ordinary backpropagation through the network unrolled over the

@@ -1,3 +1,2 @@
-export { detachState, type RecurrentStateLike } from './state.js';
 export { chunks, truncatedBPTT, type Chunk, type TruncatedOptions } from './bptt.js';
-export { trainStep, DivergedError, type TrainStepOptions, type TrainStepResult } from './step.js';
+export { trainStep, DivergedError, detachState, type TrainStepOptions, type TrainStepResult, type RecurrentStateLike } from './step.js';

@@ -1,7 +1,6 @@
-import { releaseGraph, releaseGrads, type Tensor } from '../tensor/index.js';
+import { Tensor, releaseGraph, releaseGrads } from '../tensor/index.js';
 import { applySchedule, clipGradNorm, type LrSchedule, type Optimizer } from '../optim/index.js';
 import { RnnkitError } from '../errors.js';
-import { stateTensors, type RecurrentStateLike } from './state.js';
 
 /** Training stopped because the loss or the gradient became NaN or infinite. */
 export class DivergedError extends RnnkitError {
@@ -57,4 +56,26 @@ export function trainStep(loss: Tensor, optimizer: Optimizer, o: TrainStepOption
   optimizer.step();
   releaseGraph(loss, o.keep ? stateTensors(o.keep) : []);
   return { loss: value, gradNorm, clipped: o.clip > 0 && gradNorm > o.clip, lr: optimizer.lr };
+}
+
+/** A recurrent state as the modules return it: h alone, { h, c }, or a list of such (one per layer). */
+export type RecurrentStateLike = Tensor | { h: Tensor; c?: Tensor | null } | RecurrentStateLike[];
+
+/** The tensors a state holds, in order. */
+export function stateTensors(s: RecurrentStateLike): Tensor[] {
+  if (s instanceof Tensor) return [s];
+  if (Array.isArray(s)) return s.flatMap((x) => stateTensors(x));
+  const o = s as { h: Tensor; c?: Tensor | null };
+  return o.c ? [o.h, o.c] : [o.h];
+}
+
+/**
+ * The same state cut from the tape: its values carry into the next chunk, its gradient does not.
+ * This is the one line that makes backpropagation through time "truncated".
+ */
+export function detachState<S extends RecurrentStateLike>(s: S): S {
+  if (s instanceof Tensor) return s.detach() as S;
+  if (Array.isArray(s)) return s.map((x) => detachState(x)) as S;
+  const o = s as { h: Tensor; c?: Tensor | null };
+  return (o.c ? { h: o.h.detach(), c: o.c.detach() } : { h: o.h.detach() }) as S;
 }
