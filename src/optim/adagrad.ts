@@ -1,17 +1,16 @@
 import { Optimizer, type ParamEntry, type ParamState } from './optimizer.js';
-import { checkKeys, checkNumber, checkObject } from './check.js';
+import { checkOptions, type OptionValues } from './check.js';
 
-/** Options of {@link Adagrad}, as torch.optim.Adagrad takes them. */
-export interface AdagradOptions {
-  lr?: number;
-  lrDecay?: number;
-  weightDecay?: number;
-  initialAccumulatorValue?: number;
-  eps?: number;
-}
+const ADAGRAD = {
+  lr: { default: 1e-2, min: 0 }, lrDecay: { default: 0, min: 0 }, weightDecay: { default: 0, min: 0 },
+  initialAccumulatorValue: { default: 0, min: 0 }, eps: { default: 1e-10, min: 0 },
+} as const;
 
 /** Adagrad's hyper-parameters with every default filled in. */
-export type AdagradHyper = Required<AdagradOptions>;
+export type AdagradHyper = OptionValues<typeof ADAGRAD>;
+
+/** Options of {@link Adagrad}, as torch.optim.Adagrad takes them. */
+export type AdagradOptions = Partial<AdagradHyper>;
 
 const fr = Math.fround;
 
@@ -25,7 +24,6 @@ export class Adagrad extends Optimizer<AdagradHyper> {
   constructor(params: Iterable<ParamEntry>, options: AdagradOptions = {}) {
     super('Adagrad', params, options, parseAdagrad);
   }
-
 
   protected bufferNames(): readonly string[] {
     return ['sum'];
@@ -52,13 +50,5 @@ export class Adagrad extends Optimizer<AdagradHyper> {
 }
 
 function parseAdagrad(o: unknown): AdagradHyper {
-  const opts = checkObject('Adagrad', 'options', o) as AdagradOptions;
-  checkKeys('Adagrad', opts, ['lr', 'lrDecay', 'weightDecay', 'initialAccumulatorValue', 'eps']);
-  return {
-    lr: checkNumber('Adagrad', 'lr', opts.lr ?? 1e-2, { min: 0 }),
-    lrDecay: checkNumber('Adagrad', 'lrDecay', opts.lrDecay ?? 0, { min: 0 }),
-    weightDecay: checkNumber('Adagrad', 'weightDecay', opts.weightDecay ?? 0, { min: 0 }),
-    initialAccumulatorValue: checkNumber('Adagrad', 'initialAccumulatorValue', opts.initialAccumulatorValue ?? 0, { min: 0 }),
-    eps: checkNumber('Adagrad', 'eps', opts.eps ?? 1e-10, { min: 0 }),
-  };
+  return checkOptions('Adagrad', o, ADAGRAD);
 }

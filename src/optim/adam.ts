@@ -47,7 +47,6 @@ export class Adam extends AdamFamily {
   constructor(params: Iterable<ParamEntry>, options: AdamOptions = {}) {
     super('Adam', params, options, (h) => parseAdam('Adam', h, 0));
   }
-
 }
 
 /**
@@ -60,7 +59,6 @@ export class AdamW extends AdamFamily {
   constructor(params: Iterable<ParamEntry>, options: AdamOptions = {}) {
     super('AdamW', params, options, (h) => parseAdam('AdamW', h, 1e-2));
   }
-
 }
 
 function parseAdam(kind: string, o: unknown, defaultWeightDecay: number): AdamHyper {

@@ -27,6 +27,30 @@ export function checkNumber(owner: string, name: string, v: unknown, rule: Numbe
   return v as number;
 }
 
+/**
+ * An option's rule: a number's bounds with its default (none: the option must be given; `missing` then
+ * says why), or a flag's default.
+ */
+export type OptionRule = (NumberRule & { default?: number; missing?: string }) | { flag: boolean };
+
+/** The values of options checked by `rules`: a flag's a boolean, every other a number. */
+export type OptionValues<R extends Record<string, OptionRule>> = { -readonly [K in keyof R]: R[K] extends { flag: boolean } ? boolean : number };
+
+/**
+ * Checks an options object against its options' rules, in their order: an object, no key it does not
+ * know, each value (or its default) by its rule. Returns every option, defaults filled in.
+ */
+export function checkOptions<R extends Record<string, OptionRule>>(owner: string, o: unknown, rules: R): OptionValues<R> {
+  const opts = checkObject(owner, 'options', o);
+  checkKeys(owner, opts, Object.keys(rules));
+  const out: Record<string, number | boolean> = {};
+  for (const [name, rule] of Object.entries(rules)) {
+    if (opts[name] === undefined && 'missing' in rule) throw new Error(`${owner}: ${rule.missing}`);
+    out[name] = 'flag' in rule ? checkBoolean(owner, name, opts[name] ?? rule.flag) : checkNumber(owner, name, opts[name] ?? rule.default, rule);
+  }
+  return out as OptionValues<R>;
+}
+
 export function checkBoolean(owner: string, name: string, v: unknown): boolean {
   if (typeof v !== 'boolean') throw new Error(`${owner}: ${name} must be true or false, got ${show(v)}`);
   return v;

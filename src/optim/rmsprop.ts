@@ -1,18 +1,16 @@
 import { Optimizer, type ParamEntry, type ParamState } from './optimizer.js';
-import { checkBoolean, checkKeys, checkNumber, checkObject } from './check.js';
+import { checkOptions, type OptionValues } from './check.js';
 
-/** Options of {@link RMSprop}, as torch.optim.RMSprop takes them. */
-export interface RMSpropOptions {
-  lr?: number;
-  alpha?: number;
-  eps?: number;
-  weightDecay?: number;
-  momentum?: number;
-  centered?: boolean;
-}
+const RMSPROP = {
+  lr: { default: 1e-2, min: 0 }, alpha: { default: 0.99, min: 0 }, eps: { default: 1e-8, min: 0 },
+  weightDecay: { default: 0, min: 0 }, momentum: { default: 0, min: 0 }, centered: { flag: false },
+} as const;
 
 /** RMSprop's hyper-parameters with every default filled in. */
-export type RMSpropHyper = Required<RMSpropOptions>;
+export type RMSpropHyper = OptionValues<typeof RMSPROP>;
+
+/** Options of {@link RMSprop}, as torch.optim.RMSprop takes them. */
+export type RMSpropOptions = Partial<RMSpropHyper>;
 
 const fr = Math.fround;
 
@@ -27,7 +25,6 @@ export class RMSprop extends Optimizer<RMSpropHyper> {
   constructor(params: Iterable<ParamEntry>, options: RMSpropOptions = {}) {
     super('RMSprop', params, options, parseRMSprop);
   }
-
 
   protected bufferNames(h: RMSpropHyper): readonly string[] {
     return ['square_avg', ...(h.momentum > 0 ? ['momentum_buffer'] : []), ...(h.centered ? ['grad_avg'] : [])];
@@ -60,14 +57,5 @@ export class RMSprop extends Optimizer<RMSpropHyper> {
 }
 
 function parseRMSprop(o: unknown): RMSpropHyper {
-  const opts = checkObject('RMSprop', 'options', o) as RMSpropOptions;
-  checkKeys('RMSprop', opts, ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered']);
-  return {
-    lr: checkNumber('RMSprop', 'lr', opts.lr ?? 1e-2, { min: 0 }),
-    alpha: checkNumber('RMSprop', 'alpha', opts.alpha ?? 0.99, { min: 0 }),
-    eps: checkNumber('RMSprop', 'eps', opts.eps ?? 1e-8, { min: 0 }),
-    weightDecay: checkNumber('RMSprop', 'weightDecay', opts.weightDecay ?? 0, { min: 0 }),
-    momentum: checkNumber('RMSprop', 'momentum', opts.momentum ?? 0, { min: 0 }),
-    centered: checkBoolean('RMSprop', 'centered', opts.centered ?? false),
-  };
+  return checkOptions('RMSprop', o, RMSPROP);
 }

@@ -1,5 +1,5 @@
 import type { Optimizer } from './optimizer.js';
-import { checkKeys, checkNumber, checkObject } from './check.js';
+import { checkKeys, checkNumber, checkObject, checkOptions } from './check.js';
 
 /**
  * A learning-rate schedule: the rate for optimizer step `step` (0-based: lrAt(0) is the rate of the
@@ -30,11 +30,8 @@ export class StepLR implements LrSchedule {
   readonly gamma: number;
 
   constructor(options: StepLROptions) {
-    const o = checkObject('StepLR', 'options', options);
-    checkKeys('StepLR', o, ['baseLr', 'stepSize', 'gamma']);
-    this.baseLr = checkNumber('StepLR', 'baseLr', o.baseLr, { min: 0 });
-    this.stepSize = checkNumber('StepLR', 'stepSize', o.stepSize, { min: 1, integer: true });
-    this.gamma = checkNumber('StepLR', 'gamma', o.gamma ?? 0.1, { min: 0 });
+    ({ baseLr: this.baseLr, stepSize: this.stepSize, gamma: this.gamma } = checkOptions('StepLR', options,
+      { baseLr: { min: 0 }, stepSize: { min: 1, integer: true }, gamma: { default: 0.1, min: 0 } }));
   }
 
   /** The learning rate of optimizer step `step` (0-based). */
@@ -63,11 +60,8 @@ export class CosineAnnealingLR implements LrSchedule {
   readonly etaMin: number;
 
   constructor(options: CosineAnnealingLROptions) {
-    const o = checkObject('CosineAnnealingLR', 'options', options);
-    checkKeys('CosineAnnealingLR', o, ['baseLr', 'tMax', 'etaMin']);
-    this.baseLr = checkNumber('CosineAnnealingLR', 'baseLr', o.baseLr, { min: 0 });
-    this.tMax = checkNumber('CosineAnnealingLR', 'tMax', o.tMax, { min: 1, integer: true });
-    this.etaMin = checkNumber('CosineAnnealingLR', 'etaMin', o.etaMin ?? 0, { min: 0 });
+    ({ baseLr: this.baseLr, tMax: this.tMax, etaMin: this.etaMin } = checkOptions('CosineAnnealingLR', options,
+      { baseLr: { min: 0 }, tMax: { min: 1, integer: true }, etaMin: { default: 0, min: 0 } }));
   }
 
   /** The learning rate of optimizer step `step` (0-based). */

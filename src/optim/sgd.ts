@@ -1,17 +1,16 @@
 import { Optimizer, type ParamEntry, type ParamState } from './optimizer.js';
-import { checkBoolean, checkKeys, checkNumber, checkObject } from './check.js';
+import { checkOptions, type OptionValues } from './check.js';
 
-/** Options of {@link SGD}, as torch.optim.SGD takes them. */
-export interface SGDOptions {
-  lr: number;
-  momentum?: number;
-  dampening?: number;
-  nesterov?: boolean;
-  weightDecay?: number;
-}
+const SGD_RULES = {
+  lr: { min: 0, missing: 'lr is required (PyTorch has no default for it either)' },
+  momentum: { default: 0, min: 0 }, dampening: { default: 0 }, nesterov: { flag: false }, weightDecay: { default: 0, min: 0 },
+} as const;
 
 /** SGD's hyper-parameters with every default filled in. */
-export type SGDHyper = Required<SGDOptions>;
+export type SGDHyper = OptionValues<typeof SGD_RULES>;
+
+/** Options of {@link SGD}, as torch.optim.SGD takes them: lr is required. */
+export type SGDOptions = Partial<SGDHyper> & { lr: number };
 
 const fr = Math.fround;
 
@@ -24,7 +23,6 @@ export class SGD extends Optimizer<SGDHyper> {
   constructor(params: Iterable<ParamEntry>, options: SGDOptions) {
     super('SGD', params, options, parseSGD);
   }
-
 
   protected bufferNames(h: SGDHyper): readonly string[] {
     return h.momentum !== 0 ? ['momentum_buffer'] : [];
@@ -47,16 +45,7 @@ export class SGD extends Optimizer<SGDHyper> {
 }
 
 function parseSGD(o: unknown): SGDHyper {
-  const opts = checkObject('SGD', 'options', o) as Partial<SGDOptions>;
-  checkKeys('SGD', opts, ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay']);
-  if (opts.lr === undefined) throw new Error('SGD: lr is required (PyTorch has no default for it either)');
-  const h: SGDHyper = {
-    lr: checkNumber('SGD', 'lr', opts.lr, { min: 0 }),
-    momentum: checkNumber('SGD', 'momentum', opts.momentum ?? 0, { min: 0 }),
-    dampening: checkNumber('SGD', 'dampening', opts.dampening ?? 0),
-    nesterov: checkBoolean('SGD', 'nesterov', opts.nesterov ?? false),
-    weightDecay: checkNumber('SGD', 'weightDecay', opts.weightDecay ?? 0, { min: 0 }),
-  };
+  const h = checkOptions('SGD', o, SGD_RULES);
   if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) {
     throw new Error(`SGD: nesterov needs momentum > 0 and dampening 0, got momentum ${h.momentum} and dampening ${h.dampening}`);
   }
