@@ -1,16 +1,22 @@
 import { Optimizer, type ParamEntry, type ParamState } from './optimizer.js';
-import { checkOptions, type OptionValues } from './check.js';
+import { checkOptions, type OptionRules } from './check.js';
+
+/** Options of {@link Adagrad}, as torch.optim.Adagrad takes them. */
+export interface AdagradOptions {
+  lr?: number;
+  lrDecay?: number;
+  weightDecay?: number;
+  initialAccumulatorValue?: number;
+  eps?: number;
+}
+
+/** Adagrad's hyper-parameters with every default filled in. */
+export type AdagradHyper = Required<AdagradOptions>;
 
 const ADAGRAD = {
   lr: { default: 1e-2, min: 0 }, lrDecay: { default: 0, min: 0 }, weightDecay: { default: 0, min: 0 },
   initialAccumulatorValue: { default: 0, min: 0 }, eps: { default: 1e-10, min: 0 },
-} as const;
-
-/** Adagrad's hyper-parameters with every default filled in. */
-export type AdagradHyper = OptionValues<typeof ADAGRAD>;
-
-/** Options of {@link Adagrad}, as torch.optim.Adagrad takes them. */
-export type AdagradOptions = Partial<AdagradHyper>;
+} as const satisfies OptionRules<AdagradHyper>;
 
 const fr = Math.fround;
 

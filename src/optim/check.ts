@@ -33,6 +33,9 @@ export function checkNumber(owner: string, name: string, v: unknown, rule: Numbe
  */
 export type OptionRule = (NumberRule & { default?: number; missing?: string }) | { flag: boolean };
 
+/** The rules of an options type's every option: a flag's for a boolean, a number's for a number. */
+export type OptionRules<T> = { [K in keyof Required<T>]: Required<T>[K] extends boolean ? { flag: boolean } : NumberRule & { default?: number; missing?: string } };
+
 /** The values of options checked by `rules`: a flag's a boolean, every other a number. */
 export type OptionValues<R extends Record<string, OptionRule>> = { -readonly [K in keyof R]: R[K] extends { flag: boolean } ? boolean : number };
 

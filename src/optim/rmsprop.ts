@@ -1,16 +1,23 @@
 import { Optimizer, type ParamEntry, type ParamState } from './optimizer.js';
-import { checkOptions, type OptionValues } from './check.js';
+import { checkOptions, type OptionRules } from './check.js';
+
+/** Options of {@link RMSprop}, as torch.optim.RMSprop takes them. */
+export interface RMSpropOptions {
+  lr?: number;
+  alpha?: number;
+  eps?: number;
+  weightDecay?: number;
+  momentum?: number;
+  centered?: boolean;
+}
+
+/** RMSprop's hyper-parameters with every default filled in. */
+export type RMSpropHyper = Required<RMSpropOptions>;
 
 const RMSPROP = {
   lr: { default: 1e-2, min: 0 }, alpha: { default: 0.99, min: 0 }, eps: { default: 1e-8, min: 0 },
   weightDecay: { default: 0, min: 0 }, momentum: { default: 0, min: 0 }, centered: { flag: false },
-} as const;
-
-/** RMSprop's hyper-parameters with every default filled in. */
-export type RMSpropHyper = OptionValues<typeof RMSPROP>;
-
-/** Options of {@link RMSprop}, as torch.optim.RMSprop takes them. */
-export type RMSpropOptions = Partial<RMSpropHyper>;
+} as const satisfies OptionRules<RMSpropHyper>;
 
 const fr = Math.fround;
 

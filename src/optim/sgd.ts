@@ -1,16 +1,22 @@
 import { Optimizer, type ParamEntry, type ParamState } from './optimizer.js';
-import { checkOptions, type OptionValues } from './check.js';
+import { checkOptions, type OptionRules } from './check.js';
+
+/** Options of {@link SGD}, as torch.optim.SGD takes them. */
+export interface SGDOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+}
+
+/** SGD's hyper-parameters with every default filled in. */
+export type SGDHyper = Required<SGDOptions>;
 
 const SGD_RULES = {
   lr: { min: 0, missing: 'lr is required (PyTorch has no default for it either)' },
   momentum: { default: 0, min: 0 }, dampening: { default: 0 }, nesterov: { flag: false }, weightDecay: { default: 0, min: 0 },
-} as const;
-
-/** SGD's hyper-parameters with every default filled in. */
-export type SGDHyper = OptionValues<typeof SGD_RULES>;
-
-/** Options of {@link SGD}, as torch.optim.SGD takes them: lr is required. */
-export type SGDOptions = Partial<SGDHyper> & { lr: number };
+} as const satisfies OptionRules<SGDHyper>;
 
 const fr = Math.fround;
 
