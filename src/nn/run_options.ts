@@ -3,8 +3,8 @@ import type { Tensor } from '../tensor/index.js';
 /** What a recurrent layer's forward takes besides its input and initial state. */
 export interface RunOptions {
   /**
-   * [B, G·H]: a term added to the first layer's input projection at every step (one direction); a
-   * sequence model enters a layer this way besides its input (the captioner does).
+   * A term of shape [B, G·H] added to the first layer's input projection at every step (one direction);
+   * a sequence model enters a layer this way besides its input (the captioner does).
    */
   everyStep?: Tensor;
   /**
