@@ -149,3 +149,35 @@ test('bad lengths get one typed error naming the argument, what was expected and
     (e: Error) => e instanceof DataError && /sorted longest first with enforceSorted, got 2 then 3 at rows 0 and 1/.test(e.message));
   assert.doesNotThrow(() => m.forward(x, null, { lengths: new Int32Array([5, 3, 3]), enforceSorted: true }));
 });
+
+test('a term added at every step follows its row through the sort', () => {
+  manualSeed(15);
+  const m = new LSTM({ inputSize: 3, hiddenSize: 4 });
+  const T = 4, B = 3, lengths = [1, 4, 2];
+  const x = randTensor([T, B, 3], 1, 1, false), e = randTensor([B, 16], 2, 1, false);
+  const r = noGrad(() => m.forward(x, null, { lengths, everyStep: e }));
+  for (let b = 0; b < B; b++) {
+    const eb = Tensor.from(e.data.slice(b * 16, (b + 1) * 16), [1, 16]);
+    const alone = noGrad(() => m.forward(row(x, b, lengths[b]), null, { everyStep: eb }));
+    close(reshapeState(r.h, b).data, alone.h.data, `row ${b} h`);
+    close(reshapeState(r.c, b).data, alone.c.data, `row ${b} c`);
+  }
+});
+
+test('with dropout between layers, the output is still zero past each end and h is each row\'s own', () => {
+  manualSeed(16);
+  const m = new GRU({ inputSize: 3, hiddenSize: 4, numLayers: 2, dropout: 0.5, bidirectional: true });
+  const T = 5, B = 3, lengths = [5, 2, 3];
+  const x = randTensor([T, B, 3], 3);
+  const r = m.forward(x, null, { lengths });
+  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) {
+    const at = r.output.data.subarray((t * B + b) * 8, (t * B + b + 1) * 8);
+    if (t >= lengths[b]) assert.ok(at.every((v) => v === 0), `output[${t}, ${b}] past the end`);
+  }
+  sum(r.output).backward();
+  assert.ok(x.grad!.data.some((v) => v !== 0));
+  m.eval();
+  const a = noGrad(() => m.forward(x, null, { lengths }));
+  const alone = noGrad(() => m.forward(row(x, 1, 2)));
+  close(reshapeState(a.h, 1).data, alone.h.data, 'row 1 h in eval mode');
+});
