@@ -150,8 +150,18 @@ for (const { name, one, two } of backends) {
       const T = 12, B = 40, H = kind.startsWith('rnn') ? 128 : 64;
       const c = makeCase(kind, reverse, T, B, H, seed++);
       const o = { T, B, batchSizes: batchSizesOf(c.lens, T) };
-      const a = run(one, c, o), b = run(two, c, o);
-      for (const k of Object.keys(a) as Array<keyof Out>) if (a[k]) sameBitsAs(name, b[k]!, a[k]!, `${kind} reverse=${reverse}: ${k}`);
+      const a = run(one, c, o);
+      // the wasm backend splits by learned shares: uneven ones put the split at other rows
+      const pin = (two as { pinThreadShares?: (s: number[] | null) => void }).pinThreadShares?.bind(two);
+      for (const shares of pin ? [[0.5, 0.5], [0.7, 0.3], [0.25, 0.75]] : [null]) {
+        if (shares) pin!(shares);
+        try {
+          const b = run(two, c, o);
+          for (const k of Object.keys(a) as Array<keyof Out>) if (a[k]) sameBitsAs(name, b[k]!, a[k]!, `${kind} reverse=${reverse} shares ${shares}: ${k}`);
+        } finally {
+          pin?.(null);
+        }
+      }
     }
   });
 
@@ -176,5 +186,29 @@ for (const { name, one, two } of backends) {
       assert.throws(() => one.recurrenceForward!(a, null), msg, `${name} forward ${String(bs)}`);
       assert.throws(() => one.recurrenceBackward!(a, null, one.alloc(T * B * H), null, one.alloc(B * H), null), msg, `${name} backward ${String(bs)}`);
     }
+  });
+}
+
+if (!why) {
+  test('native addon: wrong batchSizes passed to it directly get a RangeError or TypeError, never a crash', () => {
+    const X = createNativeBackend({ threads: 1 }).addon;
+    const f = (n: number) => new Float32Array(n);
+    // rnn_tanh, T = 3, B = 2, H = 2
+    const fwd = (bs: unknown) => X.recurrenceForward(0, 3, 2, 2, false, f(12), f(4), f(4), null, f(12), null, null, null, 1, bs as Int32Array);
+    const bwd = (bs: unknown) => X.recurrenceBackward(0, 3, 2, 2, false, f(12), f(4), f(4), null, f(12), null, null, null, f(12), null, f(4), null,
+      true, 1, bs as Int32Array);
+    for (const [bs, msg] of [
+      [new Float32Array(3), /recurrence\w+: batchSizes must be an Int32Array/],
+      [Int32Array.of(2, 1), /batchSizes has 2 values, needs T = 3/],
+      [Int32Array.of(2, 1, 1, 1), /batchSizes has 4 values, needs T = 3/],
+      [Int32Array.of(1, 1, 1), /batchSizes\[0\] must be the batch size 2, got 1/],
+      [Int32Array.of(2, 0, 0), /batchSizes\[1\] = 0 must be from 1 to batchSizes\[0\] = 2/],
+      [Int32Array.of(2, 1, 2), /batchSizes\[2\] = 2 must be from 1 to batchSizes\[1\] = 1/],
+    ] as Array<[unknown, RegExp]>) {
+      assert.throws(() => fwd(bs), msg, `forward ${String(bs)}`);
+      assert.throws(() => bwd(bs), msg, `backward ${String(bs)}`);
+    }
+    // null and undefined: every row runs all T steps
+    fwd(null); bwd(undefined);
   });
 }
