@@ -6,6 +6,7 @@ import { createWasmBackend } from '../../src/kernels/wasm/index.js';
 import { createNativeBackend, nativeUnavailable } from '../../src/kernels/native/index.js';
 import { rng, rand } from '../helpers/wasm.js';
 import { sameBitsAs } from '../helpers/compare.js';
+import { rowLengths, workBlocks } from '../../src/kernels/wasm/balance.js';
 
 // Variable-length batches inside the whole-sequence kernels (SequenceArgs.batchSizes), on the wasm and the
 // native backend. The oracle is the same kernel without batchSizes: each row r of a batch with lengths
@@ -114,6 +115,25 @@ function checkAgainstRows(name: string, K: Backend, c: Case): void {
   }
 }
 
+test('the wasm thread split of a variable-length batch: row lengths from batchSizes, blocks by their work', () => {
+  assert.deepEqual(rowLengths(Int32Array.of(4, 3, 3, 1), 4), [4, 3, 3, 1]);
+  assert.deepEqual(rowLengths(Int32Array.of(3, 3, 2, 2, 1), 3), [5, 4, 2]);
+  assert.deepEqual(rowLengths(new Int32Array(0), 2), [0, 0]);
+  // 20 rows, the first ten four times as long as the rest: even work puts the split at row 6 or 7, not 10
+  const lens = [...new Array(10).fill(40), ...new Array(10).fill(10)];
+  const [[a0, an], [b0, bn]] = workBlocks(lens, [0.5, 0.5], 4);
+  assert.equal(a0, 0); assert.equal(b0, an); assert.equal(an + bn, 20);
+  assert.ok(Math.abs(an * 40 - 250) <= 20, `split after ${an} rows`);
+  assert.deepEqual(workBlocks(lens, [0.9, 0.1], 4), [[0, 15], [15, 5]], 'nine tenths of the work');
+  assert.deepEqual(workBlocks(lens, [0.99, 0.01], 4), [[0, 16], [16, 4]], 'the minimum block');
+  assert.deepEqual(workBlocks([5, 5, 5], [0.5, 0.5], 4), [[0, 3]], 'too few rows to split');
+  for (const shares of [[0.3, 0.7], [0.7, 0.3], [0.2, 0.3, 0.5]]) {
+    const parts = workBlocks(lens, shares, 2);
+    assert.equal(parts.length, shares.length);
+    assert.equal(parts.reduce((s, [start, n], i) => (assert.equal(start, s, `block ${i} starts where ${i - 1} ended`), assert.ok(n >= 2), s + n), 0), 20);
+  }
+});
+
 interface Named { name: string; one: Backend; two: Backend }
 const backends: Named[] = [
   { name: 'wasm', one: await createWasmBackend({ threads: 1 }), two: await createWasmBackend({ threads: 2 }) },
@@ -151,6 +171,7 @@ for (const { name, one, two } of backends) {
       const c = makeCase(kind, reverse, T, B, H, seed++);
       const o = { T, B, batchSizes: batchSizesOf(c.lens, T) };
       const a = run(one, c, o);
+      if (reverse) checkAgainstRows(`${name} on two threads`, two, c);
       // the wasm backend splits by learned shares: uneven ones put the split at other rows
       const pin = (two as { pinThreadShares?: (s: number[] | null) => void }).pinThreadShares?.bind(two);
       for (const shares of pin ? [[0.5, 0.5], [0.7, 0.3], [0.25, 0.75]] : [null]) {
