@@ -61,6 +61,8 @@ class Args {
     if (n < 1 || n > 64) fail(true, "threads must be from 1 to 64");
     return n;
   }
+  /** Whether an argument other than null or undefined is at i. */
+  bool given(size_t i) const { return i < argc_ && !isNull(i); }
   bool isNull(size_t i) const {
     napi_valuetype t;
     napi_typeof(env_, argv_[i], &t);
@@ -372,20 +374,40 @@ Sequence sequenceArgs(const Args& a) {
   return s;
 }
 
+// The optional batchSizes at i (absent or null: every row runs all T steps): an Int32Array of T values,
+// batchSizes[0] = B, each in 1 … B, never growing, as the kernels index rows by them.
+const int32_t* batchSizesArg(const Args& a, size_t i, const Sequence& s) {
+  if (!a.given(i)) return nullptr;
+  const int32_t* bs = a.i32(i, 0, "batchSizes");
+  if (a.length(i) != s.T) a.fail(true, "batchSizes has " + std::to_string(a.length(i)) + " values, needs T = " + std::to_string(s.T));
+  if (s.T > 0 && bs[0] != s.B) a.fail(true, "batchSizes[0] must be the batch size " + std::to_string(s.B) + ", got " + std::to_string(bs[0]));
+  for (int t = 1; t < s.T; t++) {
+    if (!(bs[t] >= 1 && bs[t] <= bs[t - 1])) {
+      a.fail(true, "batchSizes[" + std::to_string(t) + "] = " + std::to_string(bs[t]) + " must be from 1 to batchSizes[" +
+        std::to_string(t - 1) + "] = " + std::to_string(bs[t - 1]) + " (sort the batch longest first)");
+    }
+  }
+  return bs;
+}
+
+// … then bHh, threads, batchSizes at 12, 13, 14
 FN(RecurrenceForward) {
   return guarded(env, [&]() -> napi_value {
     Args a(env, info, "recurrenceForward", 13);
     Sequence s = sequenceArgs(a);
+    s.batchSizes = batchSizesArg(a, 14, s);
     s.bHh = s.cell == GRU ? a.f32OrNull(12, prod({3, s.H}), "b_hh") : nullptr;
     recurrenceForward(s, a.threads(13));
     return nullptr;
   });
 }
 
+// … then gOut, dG, dGh, dh, dc, initGrad, threads, batchSizes at 12 … 19
 FN(RecurrenceBackward) {
   return guarded(env, [&]() -> napi_value {
     Args a(env, info, "recurrenceBackward", 18);
-    const Sequence s = sequenceArgs(a);
+    Sequence s = sequenceArgs(a);
+    s.batchSizes = batchSizesArg(a, 19, s);
     const int G = s.cell == LSTM ? 4 : s.cell == GRU ? 3 : 1;
     const int64_t bh = prod({s.B, s.H}), tbg = prod({s.T, s.B, G, s.H});
     const float* gOut = a.f32OrNull(12, prod({s.T, s.B, s.H}), "gOut");

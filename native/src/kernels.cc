@@ -243,20 +243,47 @@ thread_local std::vector<float> packed;
 // Recurrences of fewer flops per step than this stay on one thread.
 constexpr double PAR_STEP_FLOPS = 2e5;
 
-/** Blocks of batch rows, one per thread where the per-step multiply pays for the split: f(b0, nb). */
+// Rows of the block [b0, b0 + nb) live at step t: all without batchSizes, else clamp(batchSizes[t] − b0, 0, nb).
+inline int liveRows(const Sequence& s, int t, int b0, int nb) {
+  return s.batchSizes ? std::min(nb, std::max(0, s.batchSizes[t] - b0)) : nb;
+}
+
+/**
+ * Blocks of batch rows, one per thread where the per-step multiply pays for the split: f(b0, nb). A
+ * variable-length batch is split by the rows' step counts (its work), not by rows.
+ */
 template <typename F>
 void overRows(const Sequence& s, int threads, F f) {
   const int G = gateCount(s.cell);
   const int parts = threads > 1 && 2.0 * s.B * G * s.H * s.H >= PAR_STEP_FLOPS ? std::min(threads, s.B) : 1;
   if (parts == 1) return f(0, s.B);
-  const int size = (s.B + parts - 1) / parts;
+  std::vector<int> start(parts + 1, s.B);
+  start[0] = 0;
+  if (!s.batchSizes) {
+    const int size = (s.B + parts - 1) / parts;
+    for (int t = 1; t < parts; t++) start[t] = std::min(s.B, t * size);
+  } else {
+    // len_r = the steps t with batchSizes[t] > r; before[r] = len_0 + … + len_{r−1}. Each block ends at
+    // the row where that total comes nearest its even share, with at least one row per block.
+    std::vector<long> atLeast(s.B + 1, 0), before(s.B + 1, 0);
+    for (int t = 0; t < s.T; t++) atLeast[s.batchSizes[t]]++;
+    for (int r = s.B - 1; r >= 0; r--) atLeast[r] += atLeast[r + 1];  // atLeast[r]: the steps with batchSizes ≥ r
+    for (int r = 0; r < s.B; r++) before[r + 1] = before[r] + atLeast[r + 1];
+    for (int p = 1; p < parts; p++) {
+      const double target = static_cast<double>(before[s.B]) * p / parts;
+      int end = start[p - 1] + 1;
+      while (end < s.B - (parts - p) && std::abs(before[end + 1] - target) <= std::abs(before[end] - target)) end++;
+      start[p] = end;
+    }
+  }
   parallel(parts, [&](int t) {
-    const int b0 = std::min(s.B, t * size), nb = std::min(size, s.B - b0);
+    const int b0 = start[t], nb = start[t + 1] - b0;
     if (nb > 0) f(b0, nb);
   });
 }
 
-// Rows [b0, b0 + nb) of the step loop of tensor/recurrence.ts, with W_hhᵀ packed in wp.
+// Rows [b0, b0 + nb) of the step loop of tensor/recurrence.ts, with W_hhᵀ packed in wp. Only the rows live
+// at a step run its product and cell; the others carry their state through it.
 void forwardRows(const Sequence& s, const float* wp, int b0, int nb) {
   const int G = gateCount(s.cell), H = s.H, B = s.B, T = s.T;
   const long BH = static_cast<long>(B) * H, BG = BH * G, GH = static_cast<long>(G) * H;
@@ -264,30 +291,36 @@ void forwardRows(const Sequence& s, const float* wp, int b0, int nb) {
   for (int step = 0; step < T; step++) {
     const int t = s.reverse ? T - 1 - step : step;
     const int before = s.reverse ? (t == T - 1 ? -1 : t + 1) : t - 1;
+    const int live = liveRows(s, t, b0, nb);
     const float* hPrev = (before < 0 ? s.hInit : s.hs + before * BH) + oh;
+    const float* cPrev = s.cell == LSTM ? (before < 0 ? s.cInit : s.cs + before * BH) + oh : nullptr;
     float* g = s.gates + t * BG + og;
     float* h = s.hs + t * BH + oh;
-    if (s.cell == GRU) {
-      float* gh = s.ghs + t * BG + og;
-      for (int r = 0; r < nb; r++) {
-        if (s.bHh) std::memcpy(gh + r * GH, s.bHh, sizeof(float) * GH);
-        else std::fill(gh + r * GH, gh + (r + 1) * GH, 0.0f);
-      }
-      gemmPacked(false, nb, G * H, H, hPrev, wp, gh, true);
-      gruForward(nb, H, g, gh, hPrev, h);
-    } else {
-      gemmPacked(false, nb, G * H, H, hPrev, wp, g, true);
-      if (s.cell == LSTM) {
-        const float* cPrev = (before < 0 ? s.cInit : s.cs + before * BH) + oh;
-        lstmForward(nb, H, g, cPrev, s.cs + t * BH + oh, h);
+    if (live > 0) {
+      if (s.cell == GRU) {
+        float* gh = s.ghs + t * BG + og;
+        for (int r = 0; r < live; r++) {
+          if (s.bHh) std::memcpy(gh + r * GH, s.bHh, sizeof(float) * GH);
+          else std::fill(gh + r * GH, gh + (r + 1) * GH, 0.0f);
+        }
+        gemmPacked(false, live, G * H, H, hPrev, wp, gh, true);
+        gruForward(live, H, g, gh, hPrev, h);
       } else {
-        activate(s.cell == RNN_RELU ? RELU : TANH, g, h, static_cast<long>(nb) * H);
+        gemmPacked(false, live, G * H, H, hPrev, wp, g, true);
+        if (s.cell == LSTM) lstmForward(live, H, g, cPrev, s.cs + t * BH + oh, h);
+        else activate(s.cell == RNN_RELU ? RELU : TANH, g, h, static_cast<long>(live) * H);
       }
+    }
+    if (live < nb) {
+      const long skip = static_cast<long>(live) * H, n = static_cast<long>(nb - live) * H;
+      std::memcpy(h + skip, hPrev + skip, sizeof(float) * n);
+      if (s.cell == LSTM) std::memcpy(s.cs + t * BH + oh + skip, cPrev + skip, sizeof(float) * n);
     }
   }
 }
 
-// Rows [b0, b0 + nb) of the backward step loop, with W_hh packed in wp; spare: [B, H] for the GRU.
+// Rows [b0, b0 + nb) of the backward step loop, with W_hh packed in wp; spare: [B, H] for the GRU. Rows that
+// are not live at a step get zeros in dG (and dGh) and keep their ∂L/∂h (∂L/∂c).
 void backwardRows(const Sequence& s, const float* wp, const float* gOut, float* dG, float* dGh, float* dh, float* dc, bool initGrad,
   float* spareAll, int b0, int nb) {
   const int G = gateCount(s.cell), H = s.H, B = s.B, T = s.T;
@@ -299,24 +332,34 @@ void backwardRows(const Sequence& s, const float* wp, const float* gOut, float* 
   for (int step = T - 1; step >= 0; step--) {
     const int t = s.reverse ? T - 1 - step : step;
     const int before = s.reverse ? (t == T - 1 ? -1 : t + 1) : t - 1;
-    const float* hPrev = (before < 0 ? s.hInit : s.hs + before * BH) + oh;
-    if (gOut) addScaled(cur, gOut + t * BH + oh, 1, cur, nh);
-    const float* g = s.gates + t * BG + og;
+    const int live = liveRows(s, t, b0, nb);
+    const long lh = static_cast<long>(live) * H;
     float* dg = dG + t * BG + og;
+    if (live < nb) {
+      const long skip = live * GH, n = (nb - live) * GH;
+      std::fill(dg + skip, dg + skip + n, 0.0f);
+      if (s.cell == GRU) std::fill(dGh + t * BG + og + skip, dGh + t * BG + og + skip + n, 0.0f);
+    }
+    if (live == 0) continue;
+    const float* hPrev = (before < 0 ? s.hInit : s.hs + before * BH) + oh;
+    if (gOut) addScaled(cur, gOut + t * BH + oh, 1, cur, lh);
+    const float* g = s.gates + t * BG + og;
     const bool wantPrev = step > 0 || initGrad;
     if (s.cell == GRU) {
       float* dgh = dGh + t * BG + og;
-      gruBackward(nb, H, g, s.ghs + t * BG + og, hPrev, cur, dg, dgh, spare);
-      if (wantPrev) gemmPacked(false, nb, H, G * H, dgh, wp, spare, true);
+      gruBackward(live, H, g, s.ghs + t * BG + og, hPrev, cur, dg, dgh, spare);
+      if (wantPrev) gemmPacked(false, live, H, G * H, dgh, wp, spare, true);
+      // rows that are not live keep their ∂L/∂h across the swap
+      if (live < nb) std::memcpy(spare + lh, cur + lh, sizeof(float) * (nh - lh));
       std::swap(cur, spare);
     } else {
       if (s.cell == LSTM) {
         const float* cPrev = (before < 0 ? s.cInit : s.cs + before * BH) + oh;
-        lstmBackward(nb, H, g, cPrev, s.cs + t * BH + oh, cur, dc + oh, dg);
+        lstmBackward(live, H, g, cPrev, s.cs + t * BH + oh, cur, dc + oh, dg);
       } else {
-        activateBackward(s.cell == RNN_RELU ? RELU : TANH, s.hs + t * BH + oh, cur, dg, nh, false);
+        activateBackward(s.cell == RNN_RELU ? RELU : TANH, s.hs + t * BH + oh, cur, dg, lh, false);
       }
-      if (wantPrev) gemmPacked(false, nb, H, G * H, dg, wp, cur, false);
+      if (wantPrev) gemmPacked(false, live, H, G * H, dg, wp, cur, false);
     }
   }
   if (cur != mine) std::memcpy(mine, cur, sizeof(float) * nh);

@@ -14,3 +14,19 @@ export function checkTargets(targets: Int32Array, n: number, c: number, ignoreIn
   }
   return count;
 }
+
+/**
+ * Checks SequenceArgs.batchSizes before a kernel indexes rows by it: an Int32Array of length T (at least
+ * T values), batchSizes[0] = B, every value in 1 … B, never growing with t.
+ */
+export function checkBatchSizes(batchSizes: unknown, T: number, B: number, op: string): asserts batchSizes is Int32Array {
+  if (!(batchSizes instanceof Int32Array)) throw new TypeError(`${op}: batchSizes must be an Int32Array`);
+  if (batchSizes.length !== T) throw new RangeError(`${op}: batchSizes has ${batchSizes.length} values, needs T = ${T}`);
+  if (T > 0 && batchSizes[0] !== B) throw new RangeError(`${op}: batchSizes[0] must be the batch size ${B}, got ${batchSizes[0]}`);
+  for (let t = 1; t < T; t++) {
+    const b = batchSizes[t];
+    if (!(b >= 1 && b <= batchSizes[t - 1])) {
+      throw new RangeError(`${op}: batchSizes[${t}] = ${b} must be from 1 to batchSizes[${t - 1}] = ${batchSizes[t - 1]} (sort the batch longest first)`);
+    }
+  }
+}

@@ -5,7 +5,7 @@
 
 /**
  * The addon's functions: the kernels of native/src/kernels.h, over the caller's typed arrays. `threads`
- * (default 1): the most threads a call may be split over.
+ * (default 1): the most threads a call may be split over. batchSizes: SequenceArgs.batchSizes (backend.ts).
  */
 export interface NativeAddon {
   gemm(ta: boolean, tb: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, acc: boolean, threads?: number): void;
@@ -35,10 +35,11 @@ export interface NativeAddon {
     bc2Sqrt: number, eps: number, decay: number, l2: number, decoupled: boolean, threads?: number): void;
   recurrenceForward(cell: number, T: number, B: number, H: number, reverse: boolean, gates: Float32Array, wHh: Float32Array,
     hInit: Float32Array, cInit: Float32Array | null, hs: Float32Array, cs: Float32Array | null, ghs: Float32Array | null,
-    bHh: Float32Array | null, threads?: number): void;
+    bHh: Float32Array | null, threads?: number, batchSizes?: Int32Array | null): void;
   recurrenceBackward(cell: number, T: number, B: number, H: number, reverse: boolean, gates: Float32Array, wHh: Float32Array,
     hInit: Float32Array, cInit: Float32Array | null, hs: Float32Array, cs: Float32Array | null, ghs: Float32Array | null,
-    gOut: Float32Array | null, dG: Float32Array, dGh: Float32Array | null, dh: Float32Array, dc: Float32Array | null, initGrad: boolean, threads?: number): void;
+    gOut: Float32Array | null, dG: Float32Array, dGh: Float32Array | null, dh: Float32Array, dc: Float32Array | null, initGrad: boolean, threads?: number,
+    batchSizes?: Int32Array | null): void;
   /** The instruction set the multiply runs on: 'avx2+fma' or 'generic'. */
   isa(): string;
   /** Forces the portable multiply (tests compare it with the AVX2 one); returns the previous setting. */

@@ -4,7 +4,7 @@ import { defaultThreads } from '../wasm/index.js';
 import { BufferPool } from './pool.js';
 import { CELLS, gateCount } from '../cells.js';
 import { adamScalars } from '../reference/adam.js';
-import { checkTargets } from '../checks.js';
+import { checkTargets, checkBatchSizes } from '../checks.js';
 
 /**
  * The native backend: the kernels of native/src (C++, an AVX2 + FMA multiply chosen at run time) over
@@ -209,7 +209,7 @@ export function createNativeBackend(options: NativeBackendOptions = {}): NativeB
       checkSequence(a, 'recurrenceForward');
       if (bHh) need(bHh, gateCount(a.kind) * a.H, 'b_hh', 'recurrenceForward');
       X.recurrenceForward(CELLS[a.kind].code, a.T, a.B, a.H, a.reverse, a.gates, a.wHh, a.hInit, a.cInit, a.hs, a.cs, a.ghs,
-        a.kind === 'gru' ? bHh : null, threads);
+        a.kind === 'gru' ? bHh : null, threads, a.batchSizes ?? null);
       return true;
     },
 
@@ -223,7 +223,7 @@ export function createNativeBackend(options: NativeBackendOptions = {}): NativeB
       if (a.kind === 'gru') need(dGh, T * B * G * H, 'dGh', op);
       if (a.kind === 'lstm') need(dc, B * H, 'dc', op);
       X.recurrenceBackward(CELLS[a.kind].code, T, B, H, a.reverse, a.gates, a.wHh, a.hInit, a.cInit, a.hs, a.cs, a.ghs, gOut, dG,
-        a.kind === 'gru' ? dGh : null, dh, a.kind === 'lstm' ? dc : null, initGrad, threads);
+        a.kind === 'gru' ? dGh : null, dh, a.kind === 'lstm' ? dc : null, initGrad, threads, a.batchSizes ?? null);
       return true;
     },
 
@@ -248,4 +248,5 @@ function checkSequence(a: SequenceArgs, op: string): void {
   need(a.wHh, G * H * H, 'W_hh', op); need(a.hInit, B * H, 'h0', op);
   if (a.kind === 'lstm') { need(a.cs, T * B * H, 'cs', op); need(a.cInit, B * H, 'c0', op); }
   if (a.kind === 'gru') need(a.ghs, T * B * G * H, 'ghs', op);
+  if (a.batchSizes) checkBatchSizes(a.batchSizes, T, B, op);
 }

@@ -8,7 +8,7 @@ import { instantiateKernels, instantiateKernelsNow, type KernelExports } from '.
 import { ThreadPool, CONTROL_BYTES, hostCores } from './threads.js';
 import { Parts, F, THREAD_FNS, PAR_COMPUTE } from './split.js';
 import { Pointers, ARENA, need, checkIds } from './staging.js';
-import { checkTargets } from '../checks.js';
+import { checkTargets, checkBatchSizes } from '../checks.js';
 import { makeStepLayer } from './step.js';
 import { kernelCaller, elementwise } from './adapters.js';
 
@@ -287,9 +287,16 @@ function assemble(options: WasmBackendOptions, memory: WebAssembly.Memory, share
       if (a.cs) need(a.cs, T * B * H, 'cs', 'recurrenceForward');
       if (a.cInit) need(a.cInit, B * H, 'c0', 'recurrenceForward');
       if (a.ghs) need(a.ghs, T * B * G * H, 'ghs', 'recurrenceForward');
+      if (a.batchSizes) checkBatchSizes(a.batchSizes, T, B, 'recurrenceForward');
       if (!inHeap(a.gates, a.wHh, bHh, a.hInit, a.cInit, a.hs, a.cs, a.ghs)) return false;
-      par.runOverBatch(a, F.recurrenceForward, (b0, nb, i) => [cellCode(a.kind), T, B, H, b0, nb, +a.reverse,
-        o(a.gates), o(a.wHh), nul(bHh), o(a.hInit), nul(a.cInit), o(a.hs), nul(a.cs), nul(a.ghs), works[i]]);
+      const bs = a.batchSizes ? P.copy(a.batchSizes) : 0;
+      if (bs < 0) return false;
+      try {
+        par.runOverBatch(a, F.recurrenceForward, (b0, nb, i) => [cellCode(a.kind), T, B, H, b0, nb, +a.reverse,
+          o(a.gates), o(a.wHh), nul(bHh), o(a.hInit), nul(a.cInit), o(a.hs), nul(a.cs), nul(a.ghs), works[i], bs]);
+      } finally {
+        if (bs) P.release(bs);
+      }
       return true;
     },
 
@@ -300,6 +307,7 @@ function assemble(options: WasmBackendOptions, memory: WebAssembly.Memory, share
       if (gOut) need(gOut, T * B * H, 'gOut', 'recurrenceBackward');
       if (dGh) need(dGh, T * B * G * H, 'dGh', 'recurrenceBackward');
       if (dc) need(dc, B * H, 'dc', 'recurrenceBackward');
+      if (a.batchSizes) checkBatchSizes(a.batchSizes, T, B, 'recurrenceBackward');
       if (!inHeap(a.gates, a.wHh, a.hInit, a.cInit, a.hs, a.cs, a.ghs, gOut, dG, dGh, dh, dc)) return false;
       // both written in full before they are read: no zero-fill
       const spare = a.kind === 'gru' ? heap.alloc(B * H, false) : null;
@@ -308,12 +316,21 @@ function assemble(options: WasmBackendOptions, memory: WebAssembly.Memory, share
         for (const x of [spare, wT]) if (x) heap.free(x);
         return false;
       }
+      const bs = a.batchSizes ? P.copy(a.batchSizes) : 0;
+      if (bs < 0) {
+        for (const x of [spare, wT]) if (x) heap.free(x);
+        return false;
+      }
       X.transpose(o(a.wHh), G * H, H, o(wT));
-      par.runOverBatch(a, F.recurrenceBackward, (b0, nb, i) => [cellCode(a.kind), T, B, H, b0, nb, +a.reverse,
-        o(a.gates), o(wT), o(a.hInit), nul(a.cInit), o(a.hs), nul(a.cs), nul(a.ghs), nul(gOut),
-        o(dG), nul(dGh), o(dh), nul(dc), nul(spare), +initGrad, works[i]]);
-      if (spare) heap.free(spare);
-      heap.free(wT);
+      try {
+        par.runOverBatch(a, F.recurrenceBackward, (b0, nb, i) => [cellCode(a.kind), T, B, H, b0, nb, +a.reverse,
+          o(a.gates), o(wT), o(a.hInit), nul(a.cInit), o(a.hs), nul(a.cs), nul(a.ghs), nul(gOut),
+          o(dG), nul(dGh), o(dh), nul(dc), nul(spare), +initGrad, works[i], bs]);
+      } finally {
+        if (bs) P.release(bs);
+        if (spare) heap.free(spare);
+        heap.free(wT);
+      }
       return true;
     },
 

@@ -107,3 +107,43 @@ export function weightedBlocks(n: number, shares: readonly number[], min: number
   }
   return out;
 }
+
+/**
+ * Each row's step count in a variable-length batch: row r is live at the steps t with batchSizes[t] > r
+ * (SequenceArgs.batchSizes, non-increasing, every value in 1 … B).
+ */
+export function rowLengths(batchSizes: Int32Array, B: number): number[] {
+  const ends = new Array<number>(B + 1).fill(0);
+  for (let t = 0; t < batchSizes.length; t++) ends[batchSizes[t]]++;
+  const lens = new Array<number>(B);
+  let live = 0;
+  for (let r = B - 1; r >= 0; r--) lens[r] = live += ends[r + 1];
+  return lens;
+}
+
+/**
+ * Splits rows with these amounts of work (a variable-length batch's row lengths) into one block per share,
+ * each at least `min` rows, at the row boundaries nearest the shares of the total work: [start, length][].
+ * Where the rows cannot give every share `min`, fewer blocks.
+ */
+export function workBlocks(work: readonly number[], shares: readonly number[], min: number): Array<[number, number]> {
+  const n = work.length;
+  const parts = Math.max(1, Math.min(shares.length, Math.floor(n / min)));
+  if (parts === 1) return [[0, n]];
+  const sum = shares.slice(0, parts).reduce((a, b) => a + b, 0);
+  const before = [0]; // before[r]: the work of rows 0 … r−1
+  for (let r = 0; r < n; r++) before.push(before[r] + work[r]);
+  const out: Array<[number, number]> = [];
+  let start = 0, share = 0;
+  for (let i = 0; i < parts - 1; i++) {
+    share += shares[i] / sum;
+    const target = before[n] * share;
+    let end = start + min;
+    const last = n - min * (parts - 1 - i);
+    while (end < last && Math.abs(before[end + 1] - target) <= Math.abs(before[end] - target)) end++;
+    out.push([start, end - start]);
+    start = end;
+  }
+  out.push([start, n - start]);
+  return out;
+}

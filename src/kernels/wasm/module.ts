@@ -28,10 +28,11 @@ export interface KernelExports {
   gruForward(b: number, h: number, gi: number, gh: number, hPrev: number, hOut: number): void;
   gruBackward(b: number, h: number, gi: number, gh: number, hPrev: number, dh: number, dGi: number, dGh: number, dhPrev: number): void;
   recurrenceForward(kind: number, T: number, B: number, H: number, b0: number, nb: number, reverse: number,
-    gates: number, wHh: number, bHh: number, hInit: number, cInit: number, hs: number, cs: number, ghs: number, work: number): void;
+    gates: number, wHh: number, bHh: number, hInit: number, cInit: number, hs: number, cs: number, ghs: number, work: number,
+    batchSizes: number): void;
   recurrenceBackward(kind: number, T: number, B: number, H: number, b0: number, nb: number, reverse: number,
     gates: number, wT: number, hInit: number, cInit: number, hs: number, cs: number, ghs: number, gOut: number,
-    dG: number, dGh: number, dh: number, dc: number, spare: number, initGrad: number, work: number): void;
+    dG: number, dGh: number, dh: number, dc: number, spare: number, initGrad: number, work: number, batchSizes: number): void;
   matvecPanels(k: number, x: number, panels: number, nPanels: number, out: number, accumulate: number): void;
   stepPart(kind: number, H: number, I: number, u0: number, nu: number, rows: number, inRow: number, x: number, wIh: number,
     wHh: number, bHh: number, hPrev: number, cPrev: number, gates: number, gh: number, h: number, c: number,

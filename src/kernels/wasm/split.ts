@@ -2,7 +2,7 @@ import type { SequenceArgs } from '../backend.js';
 import { gateCount } from '../cells.js';
 import type { KernelExports } from './module.js';
 import type { ThreadPool } from './threads.js';
-import { Balance, weightedBlocks } from './balance.js';
+import { Balance, weightedBlocks, workBlocks, rowLengths } from './balance.js';
 
 /*
  * The thread-split policy of the wasm backend: which calls are worth splitting, into which blocks, and the
@@ -172,12 +172,25 @@ export class Parts {
    * Runs a recurrence's parts over batch blocks: one per thread, in proportion to the threads' speeds, when
    * the per-step multiply pays for it. A block may start at any row: the per-step product sums a row the
    * same way alone or paired with the next (asm/gemm.ts, dot1x4), so every row is computed as it is on
-   * one thread. part(b0, nb, thread) gives the arguments of the block.
+   * one thread. A variable-length batch (a.batchSizes) is split by the rows' step counts, its work, rather
+   * than by rows. part(b0, nb, thread) gives the arguments of the block.
    */
   runOverBatch(a: SequenceArgs, fn: number, part: (b0: number, nb: number, thread: number) => number[]): void {
-    const flops = 2 * a.T * a.B * gateCount(a.kind) * a.H * a.H;
-    const split: Array<[number, number]> = !this.pool || flops < PAR_FLOPS ? [[0, a.B]] : weightedBlocks(a.B, this.balance.shares, MIN_ROWS, 1);
-    let i = 0;
-    this.runShared(split, (b0, nb) => [fn, part(b0, nb, i++)]);
+    const bs = a.batchSizes;
+    const rowSteps = bs ? bs.reduce((s, b) => s + b, 0) : a.T * a.B;
+    const flops = 2 * rowSteps * gateCount(a.kind) * a.H * a.H;
+    if (!this.pool || flops < PAR_FLOPS) {
+      this.run([[fn, part(0, a.B, 0)]]);
+      return;
+    }
+    if (!bs) {
+      let i = 0;
+      this.runShared(weightedBlocks(a.B, this.balance.shares, MIN_ROWS, 1), (b0, nb) => [fn, part(b0, nb, i++)]);
+      return;
+    }
+    const lens = rowLengths(bs, a.B);
+    const split = workBlocks(lens, this.balance.shares, MIN_ROWS);
+    this.run(split.map(([b0, nb], i): Part => [fn, part(b0, nb, i)]),
+      split.map(([b0, nb]) => lens.slice(b0, b0 + nb).reduce((s, l) => s + l, 0)));
   }
 }

@@ -97,6 +97,14 @@ export class Pointers {
   readonly nul = (x: Arr | null): number => (x ? this.heap.ptrOf(x) : 0);
   /** Whether every array given lives in the heap. */
   readonly inHeap = (...xs: Array<Arr | null>): boolean => xs.every((x) => x === null || this.heap.ptrOf(x) >= 0);
+  /** A copy of x in heap scratch, for a kernel that reads it (give it back with release); −1 where memory is full. */
+  readonly copy = (x: Int32Array): number => {
+    const p = this.heap.scratch(Math.max(4, x.byteLength));
+    if (p >= 0) this.heap.copyIn(x, p);
+    return p;
+  };
+  /** Gives back scratch from copy. */
+  readonly release = (p: number): void => this.heap.releaseScratch(p);
   /** Inside `call`: x's offset, staged if need be, for a kernel that reads it. */
   readonly r = (x: Arr): number => this.staging.ptr(x, false);
   /** Inside `call`: the same for a kernel that writes x (copied back after the call). */
