@@ -1,9 +1,9 @@
 import { DataError } from '../../errors.js';
 import { Tensor, shapeStr, describeValue, type Shape } from '../tensor.js';
 
-/** Throws unless `t` is a Tensor; `what` names the argument in the message. */
+/** Throws a DataError unless `t` is a Tensor; `what` names the argument in the message. */
 export function assertTensor(t: unknown, what: string): asserts t is Tensor {
-  if (!(t instanceof Tensor)) throw new Error(`${what} must be a Tensor, got ${describeValue(t)}`);
+  if (!(t instanceof Tensor)) throw new DataError(what, `${what} must be a Tensor, got ${describeValue(t)}`);
 }
 
 export function sameShape(a: Shape, b: Shape): boolean {
