@@ -3,6 +3,7 @@ import { ConfigError } from '../../errors.js';
 import { Tensor, record, gradSink } from '../tensor.js';
 import { reductionOf, type Reduction } from './loss_reduction.js';
 import { classRows, classTargets, classWeight } from './nll_loss.js';
+import { logSumExp } from './softmax.js';
 
 /** Options of {@link crossEntropy}, as those of torch.nn.functional.cross_entropy. */
 export interface CrossEntropyOptions {
@@ -95,12 +96,8 @@ function weightedCrossEntropy(logits: Tensor, N: number, C: number, y: Int32Arra
   let total = 0, weightSum = 0;
   for (let r = 0; r < N; r++) {
     if (y[r] === ignore) continue;
-    const o = r * C;
-    let max = -Infinity;
-    for (let j = o; j < o + C; j++) if (x[j] > max) max = x[j];
-    let z = 0, smooth = 0;
-    for (let j = o; j < o + C; j++) z += Math.exp(x[j] - max);
-    const lse = max + Math.log(z);
+    const o = r * C, lse = logSumExp(x, o, C);
+    let smooth = 0;
     for (let j = 0; j < C; j++) smooth += (w ? w[j] : 1) * (lse - x[o + j]);
     const wy = w ? w[y[r]] : 1;
     rowLoss[r] = (1 - eps) * wy * (lse - x[o + y[r]]) + (eps / C) * smooth;

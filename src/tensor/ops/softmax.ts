@@ -2,6 +2,15 @@ import { kernels } from '../../kernels/registry.js';
 import { DataError } from '../../errors.js';
 import { Tensor, record, gradSink, shapeStr } from '../tensor.js';
 
+/** log Σ_j e^{x[o + j]} over the c values from offset o, around their maximum so that no exponential overflows. */
+export function logSumExp(x: Float32Array, o: number, c: number): number {
+  let max = -Infinity;
+  for (let j = o; j < o + c; j++) if (x[j] > max) max = x[j];
+  let z = 0;
+  for (let j = o; j < o + c; j++) z += Math.exp(x[j] - max);
+  return max + Math.log(z);
+}
+
 function rowsOf(x: Tensor, op: string): { n: number; c: number } {
   if (!(x instanceof Tensor) || x.ndim < 1 || x.size === 0) {
     throw new DataError('input', `${op}: input must be a non-empty Tensor, got ${x instanceof Tensor ? shapeStr(x.shape) : typeof x}`);
@@ -42,12 +51,7 @@ export function logSoftmax(x: Tensor): Tensor {
   const out = Tensor.empty(x.shape);
   const d = x.data, y = out.data;
   for (let r = 0; r < n; r++) {
-    const o = r * c;
-    let max = -Infinity;
-    for (let j = o; j < o + c; j++) if (d[j] > max) max = d[j];
-    let z = 0;
-    for (let j = o; j < o + c; j++) z += Math.exp(d[j] - max);
-    const lse = max + Math.log(z);
+    const o = r * c, lse = logSumExp(d, o, c);
     for (let j = o; j < o + c; j++) y[j] = d[j] - lse;
   }
   record('logSoftmax', [x], [out], 0, ([g]) => {
