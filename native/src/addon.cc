@@ -375,15 +375,15 @@ Sequence sequenceArgs(const Args& a) {
 }
 
 // The optional batchSizes at i (absent or null: every row runs all T steps): an Int32Array of T values,
-// batchSizes[0] = B, each in 1 … B, never growing, as the kernels index rows by them.
+// batchSizes[0] = B, each in 0 … B, never growing, as the kernels index rows by them.
 const int32_t* batchSizesArg(const Args& a, size_t i, const Sequence& s) {
   if (!a.given(i)) return nullptr;
   const int32_t* bs = a.i32(i, 0, "batchSizes");
   if (a.length(i) != s.T) a.fail(true, "batchSizes has " + std::to_string(a.length(i)) + " values, needs T = " + std::to_string(s.T));
   if (s.T > 0 && bs[0] != s.B) a.fail(true, "batchSizes[0] must be the batch size " + std::to_string(s.B) + ", got " + std::to_string(bs[0]));
   for (int t = 1; t < s.T; t++) {
-    if (!(bs[t] >= 1 && bs[t] <= bs[t - 1])) {
-      a.fail(true, "batchSizes[" + std::to_string(t) + "] = " + std::to_string(bs[t]) + " must be from 1 to batchSizes[" +
+    if (!(bs[t] >= 0 && bs[t] <= bs[t - 1])) {
+      a.fail(true, "batchSizes[" + std::to_string(t) + "] = " + std::to_string(bs[t]) + " must be from 0 to batchSizes[" +
         std::to_string(t - 1) + "] = " + std::to_string(bs[t - 1]) + " (sort the batch longest first)");
     }
   }

@@ -71,7 +71,7 @@ struct Sequence {
   const float* hInit; const float* cInit;
   float* hs; float* cs; float* ghs;
   // Variable-length batches (SequenceArgs.batchSizes in src/kernels/backend.ts), or null: rows
-  // 0 … batchSizes[t]−1 are live at step t; [T] values, batchSizes[0] = B, each in 1 … B, never growing.
+  // 0 … batchSizes[t]−1 are live at step t; [T] values, batchSizes[0] = B, each in 0 … B, never growing.
   const int32_t* batchSizes;
 };
 // Split over up to `threads` threads by blocks of batch rows, which never meet inside a recurrence.

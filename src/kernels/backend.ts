@@ -57,7 +57,8 @@ export interface SequenceArgs {
   /**
    * Variable-length batches (absent or null: every row runs all T steps), as PyTorch's packed sequences:
    * batchSizes[t] rows are live at step t. The caller sorts the batch longest first, so the live rows are
-   * always rows 0 … batchSizes[t]−1 and batchSizes[t] never grows with t (batchSizes[0] = B ≥ 1).
+   * always rows 0 … batchSizes[t]−1 and batchSizes[t] never grows with t (batchSizes[0] = B ≥ 1; it reaches 0 at the last steps when
+   * every sequence is shorter than T).
    * Forward, a row that is not live at step t carries its state through unchanged: hs[t] (and cs[t]) get
    * the state it came from (h_{t−1} going forward; h_{t+1}, or hInit before its first step, in reverse),
    * so each row's final state is where its own sequence ends (forward) or begins (reverse); gates (and

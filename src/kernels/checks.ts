@@ -17,7 +17,8 @@ export function checkTargets(targets: Int32Array, n: number, c: number, ignoreIn
 
 /**
  * Checks SequenceArgs.batchSizes before a kernel indexes rows by it: an Int32Array of length T (at least
- * T values), batchSizes[0] = B, every value in 1 … B, never growing with t.
+ * T values), batchSizes[0] = B, every value in 0 … B, never growing with t (zeros at the end when
+ * every sequence is shorter than T).
  */
 export function checkBatchSizes(batchSizes: unknown, T: number, B: number, op: string): asserts batchSizes is Int32Array {
   if (!(batchSizes instanceof Int32Array)) throw new TypeError(`${op}: batchSizes must be an Int32Array`);
@@ -25,8 +26,8 @@ export function checkBatchSizes(batchSizes: unknown, T: number, B: number, op: s
   if (T > 0 && batchSizes[0] !== B) throw new RangeError(`${op}: batchSizes[0] must be the batch size ${B}, got ${batchSizes[0]}`);
   for (let t = 1; t < T; t++) {
     const b = batchSizes[t];
-    if (!(b >= 1 && b <= batchSizes[t - 1])) {
-      throw new RangeError(`${op}: batchSizes[${t}] = ${b} must be from 1 to batchSizes[${t - 1}] = ${batchSizes[t - 1]} (sort the batch longest first)`);
+    if (!(b >= 0 && b <= batchSizes[t - 1])) {
+      throw new RangeError(`${op}: batchSizes[${t}] = ${b} must be from 0 to batchSizes[${t - 1}] = ${batchSizes[t - 1]} (sort the batch longest first)`);
     }
   }
 }

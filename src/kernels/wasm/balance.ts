@@ -110,7 +110,7 @@ export function weightedBlocks(n: number, shares: readonly number[], min: number
 
 /**
  * Each row's step count in a variable-length batch: row r is live at the steps t with batchSizes[t] > r
- * (SequenceArgs.batchSizes, non-increasing, every value in 1 … B).
+ * (SequenceArgs.batchSizes, non-increasing, every value in 0 … B).
  */
 export function rowLengths(batchSizes: Int32Array, B: number): number[] {
   const ends = new Array<number>(B + 1).fill(0);
