@@ -1,0 +1,80 @@
+import { noGrad, defaultGenerator, Generator } from '../tensor/index.js';
+import { ConfigError } from '../errors.js';
+import type { CharLM } from './char_lm.js';
+import { CharLMStepper } from './stepper.js';
+import { pick, checkSampleOptions, type SampleOptions } from './sample.js';
+import { resolveGenerateOptions, type GenerateOptions } from './generate.js';
+import { WordJoiner, WordLMVocab, tokenizeWords } from './words.js';
+
+/** Options of {@link sampleWords}: those of sampleText, counted in words, with a callback per word. */
+export interface WordSampleOptions extends Omit<SampleOptions, 'onChar'> {
+  /** Called with the text of each word as it is generated, spaced to follow what came before (for streaming). */
+  onWord?: (text: string) => void;
+}
+
+// the logits with <unk> taken out, reused: generation copies them once per word
+let masked = new Float32Array(0);
+
+/**
+ * Generates words from a word-level model and returns them as text (without the prime). The prime is
+ * tokenized as the training text was; a word outside the vocabulary is read as `<unk>`. Samples never
+ * write `<unk>` (it stands for no one word), so its probability goes to the others.
+ */
+export function sampleWords(model: CharLM, vocab: WordLMVocab, o: WordSampleOptions): string {
+  const rng = o.generator ?? defaultGenerator;
+  checkSampleOptions(o);
+  if (vocab.size !== model.config.vocabSize) {
+    throw new ConfigError('vocab', `the vocabulary has ${vocab.size} words but the model was made for ${model.config.vocabSize}: use the vocabulary saved with the model`);
+  }
+  const primeTokens = tokenizeWords(o.prime ?? '');
+  const joiner = new WordJoiner();
+  for (const t of primeTokens) joiner.push(t);
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return noGrad(() => {
+      // with no prime, start from a newline (the start of a paragraph) or else a random word
+      const start = primeTokens.length ? vocab.encodeTokens(primeTokens)
+        : Int32Array.of(vocab.has('\n') ? vocab.encodeTokens(['\n'])[0] : 1 + rng.int(vocab.size - 1));
+      const stepper = CharLMStepper.for(model);
+      stepper.setState(null);
+      let logits!: Float32Array;
+      for (const id of start) logits = stepper.step(id);
+      let out = '';
+      for (let i = 0; i < o.length; i++) {
+        if (masked.length !== logits.length) masked = new Float32Array(logits.length);
+        masked.set(logits);
+        masked[0] = -Infinity;
+        const next = pick(masked, o, rng);
+        const text = joiner.push(vocab.words[next]);
+        out += text;
+        o.onWord?.(text);
+        if (i === o.length - 1) break;
+        logits = stepper.step(next);
+      }
+      return out;
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+/**
+ * Generates `length` words from a word-level model (as {@link generate} does characters) and returns
+ * them as text, without the prime. Words of the prime outside the vocabulary are read as `<unk>`;
+ * `vocab.unknown(prime)` lists them.
+ *
+ * ```ts
+ * const { model, vocab } = await loadWordLM('runs/latest');
+ * const text = generateWords(model, vocab, { prime: 'The state of the Union', length: 50, seed: 1 });
+ * ```
+ *
+ * @throws {@link ConfigError} naming the field when an option is out of range or the vocabulary does not fit the model.
+ */
+export function generateWords(model: CharLM, vocab: WordLMVocab, options: GenerateOptions): string {
+  const o = resolveGenerateOptions(options);
+  return sampleWords(model, vocab, {
+    length: o.length, prime: o.prime, temperature: o.temperature, topK: o.topK, topP: o.topP, greedy: o.greedy,
+    generator: new Generator(o.seed),
+  });
+}
