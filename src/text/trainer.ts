@@ -315,9 +315,9 @@ export function checkConfig(c: TrainConfig): void {
   posInt('val-chars', c.valChars);
   if (!Number.isInteger(c.seed) || c.seed < 0) bad('seed', 'a non-negative integer', c.seed);
   if (c.tokens !== undefined && c.tokens !== 'word') bad('tokens', 'char or word', c.tokens);
-  if (c.tokens === 'word') posInt('vocab-size', c.vocabSize!, MAX_WORD_VOCAB);
-  else if (c.vocabSize !== undefined) throw new Error('--vocab-size applies to --tokens word only');
-  if (c.tokens === 'word' && c.vocabSize! < 2) bad('vocab-size', `an integer from 2 to ${MAX_WORD_VOCAB}`, c.vocabSize);
+  if (c.tokens === 'word') {
+    if (!(Number.isInteger(c.vocabSize) && c.vocabSize! >= 2 && c.vocabSize! <= MAX_WORD_VOCAB)) bad('vocab-size', `an integer from 2 to ${MAX_WORD_VOCAB}`, c.vocabSize);
+  } else if (c.vocabSize !== undefined) throw new Error('--vocab-size applies to --tokens word only');
 }
 
 /** The largest vocabulary a word-level run may have (the output layer and its logits grow with it). */
