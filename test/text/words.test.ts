@@ -100,7 +100,7 @@ test('checkWordLMCheckpoint refuses a tampered vocabulary in one clear message',
 test('sampleWords: never writes <unk>, reads unknown prime words as <unk>, and is repeatable with a seed', () => {
   const { vocab, model } = tinyWordModel();
   // a head that favours <unk> above all: it must still never be written
-  const bias = model.head.bias.data;
+  const bias = model.head.bias!.data;
   bias[0] = 50;
   const text = sampleWords(model, vocab, { length: 40, generator: new Generator(1), temperature: 1 });
   assert.ok(!text.includes(UNK_WORD), text);
