@@ -140,3 +140,15 @@ test('a word-level trainer trains, checkpoints and resumes bit for bit; its conf
   assert.throws(() => CharLMTrainer.createWords(text, { ...config, tokens: undefined }), /--vocab-size applies to --tokens word only/);
   assert.throws(() => CharLMTrainer.createWords(text, { ...config, tokens: undefined, vocabSize: undefined }), /tokens: 'word'/);
 });
+
+test('a word-level model learns a repeated text by heart and writes it back as text', () => {
+  const t = CharLMTrainer.createWords(TEXT.repeat(40), {
+    ...defaultTrainConfig, hidden: 32, seq: 8, batch: 4, steps: 400, valFraction: 0.1, valChars: 100, tokens: 'word', vocabSize: 100, lr: 0.01,
+  });
+  const before = t.validate()!.loss;
+  while (!t.done) t.trainStep();
+  const after = t.validate()!.loss;
+  assert.ok(before > 3 && after < 0.5, `validation loss ${before} → ${after}`);
+  const text = generateWords(t.model, t.vocab, { prime: 'We spent', length: 16, greedy: true });
+  assert.equal(text, ' $3.5 billion on 1,000 ships; "they were fine," he said.');
+});
