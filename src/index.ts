@@ -73,7 +73,7 @@ export {
 
 // word-level language models (the same model and trainer over word ids)
 export {
-  tokenizeWords, detokenizeWords, WordJoiner, WordLMVocab, UNK_WORD, generateWords, sampleWords, wordLMFromCheckpoint, checkWordLMCheckpoint,
+  tokenizeWords, detokenizeWords, WordJoiner, WordLMVocab, UNK_WORD, generateWords, streamWords, sampleWords, wordLMFromCheckpoint, checkWordLMCheckpoint,
   wordLMCheckpointPart, WORD_CHECKPOINT_FORMAT, MAX_WORD_VOCAB, MAX_WORD_LENGTH,
   type WordLMMeta, type WordSampleOptions,
 } from './text/index.js';

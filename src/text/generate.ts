@@ -93,7 +93,7 @@ async function* chars(model: CharLM, vocab: CharVocab, o: Resolved): AsyncGenera
 }
 
 /** Waits for the next turn of the event loop (not just the microtask queue), in Node and in browsers. */
-const nextTurn: () => Promise<void> = (() => {
+export const nextTurn: () => Promise<void> = (() => {
   const g = globalThis as { setImmediate?: (f: () => void) => unknown };
   if (typeof g.setImmediate === 'function') {
     const setImmediate = g.setImmediate;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  tokenizeWords, detokenizeWords, WordJoiner, WordLMVocab, UNK_WORD, CharLM, CharVocab, generateWords, sampleWords, generate,
+  tokenizeWords, detokenizeWords, WordJoiner, WordLMVocab, UNK_WORD, CharLM, CharVocab, generateWords, streamWords, sampleWords, generate,
   wordLMFromCheckpoint, checkWordLMCheckpoint, wordLMCheckpointPart, charLMFromCheckpoint, charLMCheckpointPart, CharLMTrainer, defaultTrainConfig,
   FormatError, ConfigError, Generator, type TrainConfig,
 } from '../../src/index.js';
@@ -151,4 +151,13 @@ test('a word-level model learns a repeated text by heart and writes it back as t
   assert.ok(before > 3 && after < 0.5, `validation loss ${before} → ${after}`);
   const text = generateWords(t.model, t.vocab, { prime: 'We spent', length: 16, greedy: true });
   assert.equal(text, ' $3.5 billion on 1,000 ships; "they were fine," he said.');
+});
+
+test('streamWords yields the text of generateWords piece by piece', async () => {
+  const { vocab, model } = tinyWordModel();
+  const opts = { length: 15, seed: 9, prime: 'the Senate', temperature: 0.9 };
+  let streamed = '';
+  for await (const piece of streamWords(model, vocab, opts)) streamed += piece;
+  assert.equal(streamed, generateWords(model, vocab, opts));
+  assert.throws(() => streamWords(model, vocab, { length: -1 }), ConfigError);
 });
