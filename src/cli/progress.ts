@@ -3,9 +3,9 @@ import type { GradFlowSnapshot } from '../diagnostics/index.js';
 
 /** What a training run reports; each reporter shows it its own way. */
 export type TrainEvent =
-  | { event: 'start'; steps: number; fromStep: number; params: number; vocab: number; trainChars: number; valChars: number; backend: string; threads: number; out: string; data: string; config: object }
+  | { event: 'start'; steps: number; fromStep: number; params: number; vocab: number; trainChars: number; valChars: number; backend: string; threads: number; out: string; data: string; config: object; unit?: 'word' }
   | { event: 'step'; step: number; loss: number; gradNorm: number; clipped: boolean; lr: number; charsPerSec: number; epoch: number }
-  | { event: 'val'; step: number; loss: number; bpc: number }
+  | { event: 'val'; step: number; loss: number; bpc: number; unit?: 'word' }
   | { event: 'sample'; step: number; text: string }
   | { event: 'checkpoint'; step: number; path: string }
   | { event: 'notice'; text: string }
@@ -30,11 +30,12 @@ const fmtTime = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}h${String(Ma
 function describe(e: TrainEvent): string | null {
   switch (e.event) {
     case 'start':
-      return `training ${e.params.toLocaleString('en-US')} parameters on ${e.data} (${e.trainChars.toLocaleString('en-US')} chars, vocabulary ${e.vocab}; ` +
-        `validation ${e.valChars.toLocaleString('en-US')} chars) with the ${e.backend} backend${e.threads > 1 ? ` (${e.threads} threads)` : ''} → ${e.out}` +
+      return `training ${e.params.toLocaleString('en-US')} parameters on ${e.data} (${e.trainChars.toLocaleString('en-US')} ${e.unit === 'word' ? 'words' : 'chars'}, vocabulary ${e.vocab}; ` +
+        `validation ${e.valChars.toLocaleString('en-US')} ${e.unit === 'word' ? 'words' : 'chars'}) with the ${e.backend} backend${e.threads > 1 ? ` (${e.threads} threads)` : ''} → ${e.out}` +
         (e.fromStep ? `\nresuming at step ${e.fromStep}` : '');
     case 'val':
-      return `step ${e.step}: validation loss ${e.loss.toFixed(4)} nats/char (${e.bpc.toFixed(3)} bits/char)`;
+      return e.unit === 'word' ? `step ${e.step}: validation loss ${e.loss.toFixed(4)} nats/word (perplexity ${Math.exp(e.loss).toFixed(1)})`
+        : `step ${e.step}: validation loss ${e.loss.toFixed(4)} nats/char (${e.bpc.toFixed(3)} bits/char)`;
     case 'sample':
       return `sample at step ${e.step}:\n  ${e.text.replace(/\n/g, '\n  ')}`;
     case 'checkpoint':
@@ -67,26 +68,28 @@ function describe(e: TrainEvent): string | null {
 /** A progress bar on a terminal, with validation, samples and checkpoints printed above it. */
 export function terminalReporter(total: number): Reporter {
   const multi = new cliProgress.MultiBar({
-    format: 'step {value}/{total} |{bar}| loss {loss} | {rate} char/s | ETA {eta_t}',
+    format: 'step {value}/{total} |{bar}| loss {loss} | {rate} {unit}/s | ETA {eta_t}',
     barCompleteChar: '█', barIncompleteChar: '░', barsize: 24, hideCursor: true, clearOnComplete: false, fps: 5,
   });
   let bar: cliProgress.SingleBar | null = null;
   const started = Date.now();
   let first = 0;
   let closed = false;
+  let unit = 'char';
   return {
     emit(e) {
       if (e.event === 'step') {
         const doneSteps = e.step - first;
         const eta = doneSteps > 0 ? ((Date.now() - started) / 1000 / doneSteps) * (total - e.step) : 0;
-        bar?.update(e.step, { loss: e.loss.toFixed(3), rate: fmtRate(e.charsPerSec), eta_t: fmtTime(eta) });
+        bar?.update(e.step, { loss: e.loss.toFixed(3), rate: fmtRate(e.charsPerSec), unit, eta_t: fmtTime(eta) });
         return;
       }
       const line = describe(e);
       if (e.event === 'start') {
         first = e.fromStep;
+        unit = e.unit ?? 'char';
         multi.log(`${line}\n`);
-        bar = multi.create(total, e.fromStep, { loss: '-', rate: '-', eta_t: '-' });
+        bar = multi.create(total, e.fromStep, { loss: '-', rate: '-', unit, eta_t: '-' });
         return;
       }
       if (line) multi.log(`${line}\n`);
@@ -104,10 +107,13 @@ export function terminalReporter(total: number): Reporter {
 
 /** Plain lines for logs and pipes: a step line every `every` steps and every other event. */
 export function lineReporter(every: number, write: (s: string) => void = (s) => process.stdout.write(s)): Reporter {
+  // a step counts characters, or words in a word-level run (the start event says which)
+  let unit = 'char';
   return {
     emit(e) {
+      if (e.event === 'start') unit = e.unit ?? 'char';
       if (e.event === 'step') {
-        if (e.step % every === 0) write(`step ${e.step}  loss ${e.loss.toFixed(4)}  ${fmtRate(e.charsPerSec)} char/s  lr ${e.lr.toExponential(2)}  grad norm ${e.gradNorm.toFixed(2)}\n`);
+        if (e.step % every === 0) write(`step ${e.step}  loss ${e.loss.toFixed(4)}  ${fmtRate(e.charsPerSec)} ${unit}/s  lr ${e.lr.toExponential(2)}  grad norm ${e.gradNorm.toFixed(2)}\n`);
         return;
       }
       const line = describe(e);

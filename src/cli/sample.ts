@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { sampleText, showChars, charLMFromCheckpoint } from '../text/index.js';
+import { sampleText, showChars, charLMFromCheckpoint, wordLMFromCheckpoint, sampleWords, showWords, WORD_CHECKPOINT_FORMAT, UNK_WORD } from '../text/index.js';
 import { Generator } from '../tensor/index.js';
 import { loadCheckpoint, LATEST } from '../io/checkpoint_files.js';
 import { exists } from '../io/fs.js';
@@ -18,9 +18,9 @@ interface SampleFlags {
 
 export function addSampleCommand(program: Command): void {
   program.command('sample')
-    .description('generate text from a trained character model, streaming it as it is written')
+    .description('generate text from a trained character or word model, streaming it as it is written')
     .option('--checkpoint <path>', 'run folder, its latest, a checkpoint folder or its model.safetensors (default: runs/latest, else the pretrained Moby Dick model that ships with rnnkit)')
-    .option('--length <n>', 'characters to generate', int(1), 500)
+    .option('--length <n>', 'characters to generate (words, from a word-level model)', int(1), 500)
     .option('--temperature <t>', 'below 1: safer; above 1: wilder; 0: always the most likely character (as --greedy)', num(0, 100), 0.8)
     .option('--top-k <k>', 'sample only among the k most likely characters', int(1))
     .option('--top-p <p>', 'sample only among the most likely characters that make up probability p', num(0, 1, false))
@@ -52,6 +52,7 @@ export function checkDecoding(f: Pick<SampleFlags, 'greedy' | 'temperature' | 't
 async function sample(f: SampleFlags, greedy: boolean): Promise<void> {
   await selectBackend(f.backend);
   const ckpt = await loadCheckpoint(f.checkpoint ?? (await defaultCheckpoint()));
+  if (ckpt.model.meta.format === WORD_CHECKPOINT_FORMAT) return sampleFromWords(f, greedy, ckpt);
   const { model, vocab } = charLMFromCheckpoint(ckpt.model, ckpt.dir);
   // before anything is printed: a prime the model cannot read
   const unknown = vocab.unknown(f.prime);
@@ -61,6 +62,20 @@ async function sample(f: SampleFlags, greedy: boolean): Promise<void> {
   sampleText(model, vocab, {
     length: f.length, temperature: greedy ? undefined : f.temperature, topK: f.topK, topP: f.topP, greedy, prime: f.prime, generator,
     onChar: writeOut,
+  });
+  writeOut('\n');
+}
+
+/** `rnnkit sample` from a word-level model: the prime tokenized as the training text was, the words written as text. */
+function sampleFromWords(f: SampleFlags, greedy: boolean, ckpt: Awaited<ReturnType<typeof loadCheckpoint>>): void {
+  const { model, vocab } = wordLMFromCheckpoint(ckpt.model, ckpt.dir);
+  const unknown = vocab.unknown(f.prime);
+  if (unknown.length) process.stderr.write(`rnnkit: --prime has words the model never saw, read as ${UNK_WORD}: ${showWords(unknown)}\n`);
+  const generator = new Generator(f.seed ?? Math.floor(Math.random() * 2 ** 32));
+  writeOut(f.prime);
+  sampleWords(model, vocab, {
+    length: f.length, temperature: greedy ? undefined : f.temperature, topK: f.topK, topP: f.topP, greedy, prime: f.prime, generator,
+    onWord: writeOut,
   });
   writeOut('\n');
 }

@@ -1,10 +1,10 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { Command } from 'commander';
-import { CharLMTrainer, DivergedError, defaultTrainConfig, type TrainConfig } from '../text/index.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import { CharLMTrainer, DivergedError, defaultTrainConfig, WORD_CHECKPOINT_FORMAT, MAX_WORD_VOCAB, type TrainConfig, type CharVocab, type WordLMVocab } from '../text/index.js';
 import { saveCheckpoint, loadCheckpoint, listCheckpoints, lockRunDir, cleanRunDir, checkpointName, LATEST, type RunLock } from '../io/checkpoint_files.js';
 import { ensureWritableDir, exists } from '../io/fs.js';
-import { readCorpus, DEFAULT_CORPUS } from './corpus_files.js';
+import { readCorpus, DEFAULT_CORPUS, SOTU_CORPUS } from './corpus_files.js';
 import { trainMemoryBytes, memoryBudget, limitBytes, formatBytes } from './train_memory.js';
 import { jsonReporter, lineReporter, terminalReporter, type Reporter } from './progress.js';
 import { int, num, oneOf } from './options.js';
@@ -25,6 +25,7 @@ interface TrainFlags {
   lr: number; optimizer: TrainConfig['optimizer']; schedule: TrainConfig['schedule']; warmup: number; weightDecay: number;
   decayEvery: number; decay: number; clip: number; steps: number; valFraction: number; valChars: number; valEvery: number;
   sampleLength: number; temperature: number; checkpointEvery: number; keep: number; seed: number; carry: boolean;
+  tokens: 'char' | 'word'; vocabSize?: number;
   out: string; resume?: string; json?: boolean; backend: BackendChoice; threads?: number; logEvery: number; profile?: boolean; gradflowEvery: number;
 }
 
@@ -39,21 +40,31 @@ const RUN_DEFAULTS: RunOptions = { keep: 3, checkpointEvery: 250, valEvery: 250,
 const RUN_PARSERS: Record<keyof RunOptions, (v: string) => number> = {
   keep: int(0), checkpointEvery: int(1), valEvery: int(0), gradflowEvery: int(0), logEvery: int(1), sampleLength: int(0), temperature: num(0, 10, false),
 };
+/** The vocabulary of a word-level run without --vocab-size, `<unk>` included. */
+const DEFAULT_WORD_VOCAB = 10000;
+const vocabSizeOption = (v: string): number => {
+  const n = int(2)(v);
+  if (n > MAX_WORD_VOCAB) throw new InvalidArgumentError(`expected an integer from 2 to ${MAX_WORD_VOCAB}`);
+  return n;
+};
+
 const flagOf = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /** The options that define the model, the data split or the optimisation: fixed for the life of a run. */
 const FIXED: (keyof TrainConfig)[] = ['cell', 'nonlinearity', 'hidden', 'layers', 'dropout', 'seq', 'batch', 'optimizer', 'lr', 'weightDecay',
-  'schedule', 'warmup', 'decayEvery', 'decay', 'clip', 'valFraction', 'valChars', 'carry', 'seed'];
+  'schedule', 'warmup', 'decayEvery', 'decay', 'clip', 'valFraction', 'valChars', 'carry', 'seed', 'tokens', 'vocabSize'];
 
 export function addTrainCommand(program: Command): void {
   program.command('train')
-    .description('train a character-level language model on a text (default: Moby Dick) and save checkpoints')
-    .option('--data <path>', 'UTF-8 text file or folder of .txt files', DEFAULT_CORPUS)
+    .description('train a character- or word-level language model on a text (default: Moby Dick) and save checkpoints')
+    .option('--data <path>', `UTF-8 text file or folder of .txt files; ${DEFAULT_CORPUS} or ${SOTU_CORPUS} (State of the Union addresses) for a built-in text`, DEFAULT_CORPUS)
+    .option('--tokens <kind>', 'what the model reads and writes: char (characters) or word (words, punctuation and newlines)', oneOf('char', 'word'), 'char')
+    .option('--vocab-size <n>', `--tokens word: the n − 1 most frequent words plus <unk> (default ${DEFAULT_WORD_VOCAB})`, vocabSizeOption)
     .option('--cell <type>', 'recurrent cell: rnn, lstm or gru', oneOf('rnn', 'lstm', 'gru'), d.cell)
     .option('--nonlinearity <f>', 'for --cell rnn: tanh or relu', oneOf('tanh', 'relu'), d.nonlinearity)
     .option('--hidden <n>', 'hidden units per layer', int(1), d.hidden)
     .option('--layers <n>', 'recurrent layers', int(1), d.layers)
-    .option('--seq <n>', 'characters per chunk (truncated BPTT length)', int(1), d.seq)
+    .option('--seq <n>', 'characters (or words) per chunk (truncated BPTT length)', int(1), d.seq)
     .option('--batch <n>', 'parallel streams through the text', int(1), d.batch)
     .option('--dropout <p>', 'dropout between layers and before the output', num(0, 0.99), d.dropout)
     .option('--optimizer <name>', 'adam, adamw, sgd, rmsprop or adagrad', oneOf('adam', 'adamw', 'sgd', 'rmsprop', 'adagrad'), d.optimizer)
@@ -90,6 +101,7 @@ async function train(f: TrainFlags, cmd: Command): Promise<void> {
   if (given('nonlinearity') && f.nonlinearity !== 'tanh' && f.cell !== 'rnn') {
     throw new UsageError(`--nonlinearity ${f.nonlinearity} applies to --cell rnn only (the ${f.cell.toUpperCase()}'s gates have fixed activations): leave it out, or use --cell rnn`);
   }
+  if (given('vocabSize') && f.tokens !== 'word' && !f.resume) throw new UsageError(`--vocab-size applies to word-level runs: add --tokens word, or leave --vocab-size out`);
   if (f.resume !== undefined && f.resume.trim() === '') throw new UsageError('--resume is empty: give a run folder, its latest, or a checkpoint folder');
   const notices: string[] = [];
 
@@ -106,6 +118,9 @@ async function train(f: TrainFlags, cmd: Command): Promise<void> {
     ckpt = await loadCheckpoint(f.resume, true);
     const sm = (ckpt.state?.meta ?? {}) as Record<string, unknown>;
     const stored = (sm.config ?? {}) as Partial<TrainConfig>;
+    if (ckpt.model.meta.format !== WORD_CHECKPOINT_FORMAT && (f.tokens === 'word' || given('vocabSize'))) {
+      throw new UsageError(`'${f.resume}' is a character-level run, so ${f.tokens === 'word' ? '--tokens word' : '--vocab-size'} cannot apply: leave it out, or start a new word-level run with --out another-folder`);
+    }
     const changed = FIXED.filter((k) => given(k) && stored[k] !== undefined && f[k as keyof TrainFlags] !== stored[k]);
     if (changed.length) {
       const flag = (k: string) => (k === 'carry' ? '--no-carry' : flagOf(k));
@@ -160,7 +175,7 @@ async function trainIn(out: string, lock: RunLock, ckpt: Awaited<ReturnType<type
   const backend = await selectBackend(f.backend, f.threads);
   const threads = (kernels() as { threads?: number }).threads ?? 1;
   const profiler = f.profile ? profiled(kernels()) : null;
-  let trainer: CharLMTrainer;
+  let trainer: CharLMTrainer<CharVocab | WordLMVocab>;
   let dataName: string;
   if (ckpt) {
     const name = ckpt.state?.meta.corpusName;
@@ -170,7 +185,9 @@ async function trainIn(out: string, lock: RunLock, ckpt: Awaited<ReturnType<type
     const cfg = ckpt.state?.meta.config as TrainConfig | undefined;
     const vocab = ckpt.model.meta.vocab;
     if (cfg && Array.isArray(vocab)) checkMemory(cfg, vocab.length, true);
-    trainer = CharLMTrainer.resume(corpus.text, ckpt, ckpt.dir, { steps: given('steps') ? f.steps : undefined });
+    const overrides = { steps: given('steps') ? f.steps : undefined };
+    trainer = ckpt.model.meta.format === WORD_CHECKPOINT_FORMAT ? CharLMTrainer.resumeWords(corpus.text, ckpt, ckpt.dir, overrides)
+      : CharLMTrainer.resume(corpus.text, ckpt, ckpt.dir, overrides);
     if (trainer.done) throw new UsageError(`${ckpt.dir} already finished its ${trainer.config.steps} steps: pass a larger --steps to train on`);
     // later checkpoints than the one `latest` names are a save that a kill cut short (the folder was
     // renamed into place, the link not yet moved): resuming from latest redoes them. From an older
@@ -189,8 +206,14 @@ async function trainIn(out: string, lock: RunLock, ckpt: Awaited<ReturnType<type
       lr: f.lr, weightDecay: f.weightDecay, schedule: f.schedule, warmup: f.warmup, decayEvery: f.decayEvery, decay: f.decay,
       clip: f.clip, steps: f.steps, valFraction: f.valFraction, valChars: f.valChars, carry: f.carry, seed: f.seed,
     };
-    checkMemory(config, new Set(corpus.text).size, false);
-    trainer = CharLMTrainer.create(corpus.text, config);
+    if (f.tokens === 'word') {
+      Object.assign(config, { tokens: 'word', vocabSize: f.vocabSize ?? DEFAULT_WORD_VOCAB });
+      checkMemory(config, config.vocabSize!, false);
+      trainer = CharLMTrainer.createWords(corpus.text, config);
+    } else {
+      checkMemory(config, new Set(corpus.text).size, false);
+      trainer = CharLMTrainer.create(corpus.text, config);
+    }
   }
 
   const total = trainer.config.steps;
@@ -217,13 +240,14 @@ async function trainIn(out: string, lock: RunLock, ckpt: Awaited<ReturnType<type
   };
   const valAndSample = () => {
     const v = trainer.validate();
-    if (v) reporter.emit({ event: 'val', step: trainer.step, ...v });
+    if (v) reporter.emit({ event: 'val', step: trainer.step, ...v, ...(trainer.config.tokens === 'word' ? { unit: 'word' as const } : {}) });
     if (run.sampleLength > 0) reporter.emit({ event: 'sample', step: trainer.step, text: trainer.preview(run.sampleLength, run.temperature) });
   };
 
   reporter.emit({
     event: 'start', steps: total, fromStep: trainer.step, params: trainer.model.numParameters(), vocab: trainer.vocab.size,
     trainChars: trainer.streams.ids.length, valChars: trainer.valIds.length, backend, threads, out, data: dataName, config: trainer.config,
+    ...(trainer.config.tokens === 'word' ? { unit: 'word' as const } : {}),
   });
   for (const text of notices) reporter.emit({ event: 'notice', text });
   const t0 = performance.now();

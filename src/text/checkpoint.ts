@@ -15,6 +15,9 @@ import { CharVocab } from './streams.js';
 /** The `format` in a character-model checkpoint's metadata. */
 export const CHECKPOINT_FORMAT = 'rnnkit.char-lm/1';
 
+/** The `format` in a word-level model checkpoint's metadata (see word_checkpoint.ts). */
+export const WORD_CHECKPOINT_FORMAT = 'rnnkit.word-lm/1';
+
 /** What model.safetensors' rnnkit metadata holds, once checked. */
 export interface CharLMMeta {
   format: typeof CHECKPOINT_FORMAT;
@@ -41,9 +44,56 @@ export function checkCharLMCheckpoint(part: CheckpointPart, source: string): Cha
   if (!isRecord(meta)) return fail('the checkpoint metadata is not an object');
   if (!isRecord(part.tensors)) return fail('the checkpoint has no tensors');
   const format = own(meta, 'format');
+  if (format === WORD_CHECKPOINT_FORMAT) {
+    throw new FormatError(source, `${source} is a word-level model checkpoint (format "${WORD_CHECKPOINT_FORMAT}"), not a character model: load it with loadWordLM or wordLMFromCheckpoint`);
+  }
   if (format !== CHECKPOINT_FORMAT) {
     throw new FormatError(source, `${source} is not a character-model checkpoint (format ${show(format)}): a character model's format is "${CHECKPOINT_FORMAT}"`);
   }
+  const model = checkLMConfig(meta, fail);
+  const V = model.vocabSize;
+  const vocab = own(meta, 'vocab');
+  if (!Array.isArray(vocab)) return fail(`the vocabulary is ${show(vocab)}, expected an array of characters`);
+  if (vocab.length !== V) fail(`the vocabulary has ${vocab.length} characters but model.vocabSize is ${V}`);
+  const seen = new Set<string>();
+  for (let i = 0; i < vocab.length; i++) {
+    const c: unknown = vocab[i];
+    if (typeof c !== 'string' || [...c].length !== 1) fail(`vocabulary entry ${i} is ${show(c)}, expected one character`);
+    if (seen.has(c as string)) fail(`vocabulary entry ${i} (${JSON.stringify(c)}) appears twice`);
+    seen.add(c as string);
+  }
+
+  checkLMTensors(part.tensors, model, fail);
+  return { format: CHECKPOINT_FORMAT, model, vocab: vocab as string[] };
+}
+
+/**
+ * Builds the CharLM, its vocabulary and its checked metadata from a checkpoint's model part
+ * (decodeCheckpointPart's result, or the model half of loadCheckpoint's). `source` names the file
+ * in errors; a bad file is a FormatError, never anything else.
+ */
+export function charLMFromCheckpoint(part: CheckpointPart, source: string): { model: CharLM; vocab: CharVocab; meta: CharLMMeta } {
+  const meta = checkCharLMCheckpoint(part, source);
+  const model = new CharLM(meta.model);
+  model.loadStateDict(part.tensors);
+  return { model, vocab: new CharVocab(meta.vocab), meta };
+}
+
+/** The model part of a checkpoint, as rnnkit writes it (the inverse of charLMFromCheckpoint). */
+export function charLMCheckpointPart(model: CharLM, vocab: CharVocab): CheckpointPart {
+  if (vocab.size !== model.config.vocabSize) throw new ConfigError('vocab', `the vocabulary has ${vocab.size} characters but the model's vocabSize is ${model.config.vocabSize}`);
+  const meta: CharLMMeta = { format: CHECKPOINT_FORMAT, model: model.config, vocab: vocab.toJSON() };
+  return { tensors: model.stateDict(), meta: { ...meta } };
+}
+
+/** Fails with a message about the checkpoint (and the tensor it concerns). */
+export type Fail = (why: string, tensor?: string) => never;
+
+/**
+ * The model configuration of a language-model checkpoint's metadata (character or word), checked
+ * field by field.
+ */
+export function checkLMConfig(meta: Record<string, unknown>, fail: Fail): CharLMConfig {
   const cfg = own(meta, 'model');
   if (!isRecord(cfg)) return fail(`the model configuration is ${show(cfg)}, expected an object`);
   const unknown = Object.keys(cfg).filter((k) => !MODEL_KEYS.includes(k));
@@ -63,19 +113,15 @@ export function checkCharLMCheckpoint(part: CheckpointPart, source: string): Cha
   const dropout = own(cfg, 'dropout');
   if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) fail(`model.dropout is ${show(dropout)}, expected a number in [0, 1)`);
 
-  const vocab = own(meta, 'vocab');
-  if (!Array.isArray(vocab)) return fail(`the vocabulary is ${show(vocab)}, expected an array of characters`);
-  if (vocab.length !== V) fail(`the vocabulary has ${vocab.length} characters but model.vocabSize is ${V}`);
-  const seen = new Set<string>();
-  for (let i = 0; i < vocab.length; i++) {
-    const c: unknown = vocab[i];
-    if (typeof c !== 'string' || [...c].length !== 1) fail(`vocabulary entry ${i} is ${show(c)}, expected one character`);
-    if (seen.has(c as string)) fail(`vocabulary entry ${i} (${JSON.stringify(c)}) appears twice`);
-    seen.add(c as string);
-  }
+  const model: CharLMConfig = { cell, vocabSize: V, hiddenSize: H, numLayers: L, dropout: dropout as number };
+  if (nonlinearity !== undefined) model.nonlinearity = nonlinearity as 'tanh' | 'relu';
+  return model;
+}
 
+/** Checks that exactly the tensors of the model `config` describes are there, with exactly their shapes. */
+export function checkLMTensors(tensors: Record<string, Tensor>, config: CharLMConfig, fail: Fail): void {
+  const { vocabSize: V, hiddenSize: H, numLayers: L, cell } = config;
   // the sizes the tensors hold, compared with the metadata before the full list of names is built
-  const tensors = part.tensors;
   const tensor = (name: string): Tensor | undefined => (Object.hasOwn(tensors, name) ? tensors[name] : undefined);
   const layersHeld = Object.keys(tensors).filter((n) => /^rnn\.weight_hh_l\d+$/.test(n)).length;
   if (layersHeld !== L) fail(`model.numLayers is ${L} but the file holds weights for ${layersHeld} recurrent layer${layersHeld === 1 ? '' : 's'}`);
@@ -106,28 +152,6 @@ export function checkCharLMCheckpoint(part: CheckpointPart, source: string): Cha
     }
   }
   if (problems.length) fail(`${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}`, first);
-  const model: CharLMConfig = { cell, vocabSize: V, hiddenSize: H, numLayers: L, dropout: dropout as number };
-  if (nonlinearity !== undefined) model.nonlinearity = nonlinearity as 'tanh' | 'relu';
-  return { format: CHECKPOINT_FORMAT, model, vocab: vocab as string[] };
-}
-
-/**
- * Builds the CharLM, its vocabulary and its checked metadata from a checkpoint's model part
- * (decodeCheckpointPart's result, or the model half of loadCheckpoint's). `source` names the file
- * in errors; a bad file is a FormatError, never anything else.
- */
-export function charLMFromCheckpoint(part: CheckpointPart, source: string): { model: CharLM; vocab: CharVocab; meta: CharLMMeta } {
-  const meta = checkCharLMCheckpoint(part, source);
-  const model = new CharLM(meta.model);
-  model.loadStateDict(part.tensors);
-  return { model, vocab: new CharVocab(meta.vocab), meta };
-}
-
-/** The model part of a checkpoint, as rnnkit writes it (the inverse of charLMFromCheckpoint). */
-export function charLMCheckpointPart(model: CharLM, vocab: CharVocab): CheckpointPart {
-  if (vocab.size !== model.config.vocabSize) throw new ConfigError('vocab', `the vocabulary has ${vocab.size} characters but the model's vocabSize is ${model.config.vocabSize}`);
-  const meta: CharLMMeta = { format: CHECKPOINT_FORMAT, model: model.config, vocab: vocab.toJSON() };
-  return { tensors: model.stateDict(), meta: { ...meta } };
 }
 
 export function isRecord(v: unknown): v is Record<string, unknown> {

@@ -32,7 +32,7 @@ export interface GenerateOptions {
 const KNOWN = new Set(['length', 'prime', 'temperature', 'topK', 'topP', 'greedy', 'seed']);
 
 /** The options after checking: what the sampling code takes. */
-interface Resolved {
+export interface Resolved {
   length: number;
   prime: string;
   temperature?: number;
@@ -93,7 +93,7 @@ async function* chars(model: CharLM, vocab: CharVocab, o: Resolved): AsyncGenera
 }
 
 /** Waits for the next turn of the event loop (not just the microtask queue), in Node and in browsers. */
-const nextTurn: () => Promise<void> = (() => {
+export const nextTurn: () => Promise<void> = (() => {
   const g = globalThis as { setImmediate?: (f: () => void) => unknown };
   if (typeof g.setImmediate === 'function') {
     const setImmediate = g.setImmediate;
@@ -111,6 +111,17 @@ const nextTurn: () => Promise<void> = (() => {
 })();
 
 function resolve(model: CharLM, vocab: CharVocab, options: GenerateOptions): Resolved {
+  const o = resolveGenerateOptions(options);
+  if (vocab.size !== model.config.vocabSize) {
+    throw new ConfigError('vocab', `the vocabulary has ${vocab.size} characters but the model was made for ${model.config.vocabSize}: use the vocabulary saved with the model`);
+  }
+  const unknown = vocab.unknown(o.prime);
+  if (unknown.length) throw new ConfigError('prime', `prime has characters the model never saw: ${showChars(unknown)}; remove them or train on a text that has them`);
+  return o;
+}
+
+/** The options checked one by one, defaults filled in (what a vocabulary has to say about the prime is the caller's). */
+export function resolveGenerateOptions(options: GenerateOptions): Resolved {
   if (typeof options !== 'object' || options === null) throw new ConfigError('options', `options must be an object such as { length: 200 }, got ${String(options)}`);
   for (const k of Object.keys(options)) {
     if (!KNOWN.has(k)) throw new ConfigError(k, `unknown option '${k}': use ${[...KNOWN].join(', ')}`);
@@ -133,11 +144,6 @@ function resolve(model: CharLM, vocab: CharVocab, options: GenerateOptions): Res
     if (topK !== undefined) throw new ConfigError('topK', `topK has no effect when ${why}: drop one of them`);
     if (topP !== undefined) throw new ConfigError('topP', `topP has no effect when ${why}: drop one of them`);
   }
-  if (vocab.size !== model.config.vocabSize) {
-    throw new ConfigError('vocab', `the vocabulary has ${vocab.size} characters but the model was made for ${model.config.vocabSize}: use the vocabulary saved with the model`);
-  }
-  const unknown = vocab.unknown(prime);
-  if (unknown.length) throw new ConfigError('prime', `prime has characters the model never saw: ${showChars(unknown)}; remove them or train on a text that has them`);
   return {
     length, prime, greedy: isGreedy,
     temperature: isGreedy ? undefined : temperature, topK, topP,

@@ -4,7 +4,8 @@ import type { OptimizerStateDict } from '../optim/index.js';
 import { FormatError } from '../errors.js';
 import type { TrainConfig } from './trainer.js';
 import type { StreamPosition } from './streams.js';
-import { isRecord, own, show, type CharLMMeta } from './checkpoint.js';
+import { isRecord, own, show } from './checkpoint.js';
+import type { CharLMConfig } from './char_lm.js';
 
 /*
  * What state.safetensors holds besides the weights, and its checks: every field's type and range,
@@ -36,7 +37,10 @@ const CONFIG_FIELDS: Record<keyof TrainConfig, Kind> = {
   cell: ['rnn', 'lstm', 'gru'], nonlinearity: ['tanh', 'relu'], hidden: 'int', layers: 'int', dropout: 'number', seq: 'int', batch: 'int',
   optimizer: ['adam', 'adamw', 'sgd', 'rmsprop', 'adagrad'], lr: 'number', weightDecay: 'number', schedule: ['constant', 'cosine', 'step'],
   warmup: 'int', decayEvery: 'int', decay: 'number', clip: 'number', steps: 'int', valFraction: 'number', valChars: 'int', carry: 'boolean', seed: 'int',
+  tokens: ['word'], vocabSize: 'int',
 };
+/** The fields only a word-level run's configuration has. */
+const OPTIONAL_FIELDS = new Set<string>(['tokens', 'vocabSize']);
 
 const MAX_STEPS = 1e9;
 
@@ -44,7 +48,7 @@ const MAX_STEPS = 1e9;
  * Checks a checkpoint's state part against its (already checked) model metadata and returns it
  * typed. Throws FormatError naming `source` and the field or tensor.
  */
-export function readTrainState(part: CheckpointPart, model: CharLMMeta, source: string): TrainStateMeta {
+export function readTrainState(part: CheckpointPart, model: { model: CharLMConfig }, source: string): TrainStateMeta {
   const fail = (why: string, tensor?: string): never => {
     throw new FormatError(source, `${source}: ${why}`, tensor);
   };
@@ -63,6 +67,7 @@ export function readTrainState(part: CheckpointPart, model: CharLMMeta, source: 
   if (unknown.length) fail(`config has unknown fields ${unknown.map((k) => `'${k}'`).join(', ')}`);
   for (const [key, kind] of Object.entries(CONFIG_FIELDS)) {
     const v = own(cfg, key), what = `config.${key}`;
+    if (v === undefined && OPTIONAL_FIELDS.has(key)) continue;
     if (kind === 'int') int(v, what, 0, Number.MAX_SAFE_INTEGER);
     else if (kind === 'number') { if (typeof v !== 'number' || !Number.isFinite(v)) fail(`${what} is ${show(v)}, expected a number`); }
     else if (kind === 'boolean') { if (typeof v !== 'boolean') fail(`${what} is ${show(v)}, expected true or false`); }

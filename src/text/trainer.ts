@@ -6,7 +6,10 @@ import type { CellName } from '../kernels/index.js';
 import { CharLM, type CharLMState, type CharLMConfig } from './char_lm.js';
 import { CharVocab, CharStreams, fingerprint, splitIds, type StreamPosition } from './streams.js';
 import { sampleText } from './sample.js';
-import { CHECKPOINT_FORMAT, checkCharLMCheckpoint } from './checkpoint.js';
+import { CHECKPOINT_FORMAT, WORD_CHECKPOINT_FORMAT, checkCharLMCheckpoint } from './checkpoint.js';
+import { checkWordLMCheckpoint } from './word_checkpoint.js';
+import { WordLMVocab } from './words.js';
+import { sampleWords } from './word_sample.js';
 import { readTrainState } from './train_state.js';
 import { RnnkitError, FormatError, DataError } from '../errors.js';
 
@@ -43,6 +46,10 @@ export interface TrainConfig {
   /** Carry the hidden state from chunk to chunk (truncated BPTT); false resets it every chunk. */
   carry: boolean;
   seed: number;
+  /** Present for a word-level run only (a character run's configuration has neither field). */
+  tokens?: 'word';
+  /** For a word-level run: at most this many entries in the vocabulary, `<unk>` included. */
+  vocabSize?: number;
 }
 
 /** The defaults of a character-model run (those of `rnnkit train`). */
@@ -70,7 +77,7 @@ export { DivergedError } from '../train/index.js';
  * next step (weights, optimizer buffers, random state, data position, carried hidden state), so
  * a resumed run continues bit for bit.
  */
-export class CharLMTrainer {
+export class CharLMTrainer<V extends CharVocab | WordLMVocab = CharVocab> {
   readonly model: CharLM;
   readonly optimizer: Optimizer;
   readonly schedule: LrSchedule;
@@ -83,7 +90,7 @@ export class CharLMTrainer {
   carried: CharLMState | null = null;
   readonly history: { train: [number, number][]; val: [number, number][] } = { train: [], val: [] };
 
-  private constructor(readonly config: TrainConfig, readonly vocab: CharVocab, readonly corpus: string) {
+  private constructor(readonly config: TrainConfig, readonly vocab: V, readonly corpus: string) {
     checkConfig(config);
     const ids = vocab.encode(corpus);
     const { train, val } = splitIds(ids, config.valFraction);
@@ -102,7 +109,18 @@ export class CharLMTrainer {
   /** A new run on `text` (the vocabulary comes from the text). */
   static create(text: string, config: TrainConfig): CharLMTrainer {
     if (text.length === 0) throw new Error('the text is empty: give a text with at least a few thousand characters');
+    if (config.tokens !== undefined || config.vocabSize !== undefined) throw new Error('a configuration with tokens or vocabSize is a word-level run: use CharLMTrainer.createWords');
     return new CharLMTrainer(config, CharVocab.fromText(text), text);
+  }
+
+  /**
+   * A new word-level run on `text`: `config.tokens` is 'word', and the vocabulary is the
+   * `config.vocabSize` − 1 most frequent words of the text plus `<unk>`.
+   */
+  static createWords(text: string, config: TrainConfig): CharLMTrainer<WordLMVocab> {
+    checkConfig(config);
+    if (config.tokens !== 'word') throw new Error(`a word-level run needs tokens: 'word' in its configuration`);
+    return new CharLMTrainer(config, WordLMVocab.fromText(text, config.vocabSize!), text);
   }
 
   /**
@@ -111,20 +129,40 @@ export class CharLMTrainer {
    */
   static resume(text: string, ckpt: Checkpoint, source: string, overrides: { steps?: number } = {}): CharLMTrainer {
     const meta = checkCharLMCheckpoint(ckpt.model, source);
+    return CharLMTrainer.restore(text, ckpt, source, overrides, meta, (config) => {
+      if (config.tokens !== undefined || config.vocabSize !== undefined) throw new FormatError(source, `${source}: its training configuration is a word-level run's but the model is a character model's (corrupt checkpoint?)`);
+      return CharVocab.fromText(text);
+    });
+  }
+
+  /** Continues a word-level run a checkpoint saved (as {@link CharLMTrainer.resume} does a character run). */
+  static resumeWords(text: string, ckpt: Checkpoint, source: string, overrides: { steps?: number } = {}): CharLMTrainer<WordLMVocab> {
+    const meta = checkWordLMCheckpoint(ckpt.model, source);
+    return CharLMTrainer.restore(text, ckpt, source, overrides, meta, (config) => {
+      if (config.tokens !== 'word' || config.vocabSize === undefined || config.vocabSize < meta.vocab.length) {
+        throw new FormatError(source, `${source}: its training configuration (tokens ${JSON.stringify(config.tokens)}, vocabSize ${JSON.stringify(config.vocabSize)}) does not describe its word vocabulary of ${meta.vocab.length} (corrupt checkpoint?)`);
+      }
+      return WordLMVocab.fromText(text, config.vocabSize);
+    });
+  }
+
+  private static restore<W extends CharVocab | WordLMVocab>(text: string, ckpt: Checkpoint, source: string, overrides: { steps?: number },
+    meta: { model: CharLMConfig; vocab: string[] }, makeVocab: (config: TrainConfig) => W): CharLMTrainer<W> {
     if (!ckpt.state) throw new FormatError(source, `${source} has no training state (state.safetensors), so it cannot be resumed; it can still be sampled`);
     const sm = readTrainState(ckpt.state, meta, source);
     if (sm.corpus !== fingerprint(text)) {
       throw new DataError(source, `${source} was trained on a different text (${sm.corpusName ?? 'unknown'}, fingerprint ${sm.corpus}); pass the same --data to resume`);
     }
-    const vocab = CharVocab.fromText(text);
-    if (vocab.chars.join('') !== meta.vocab.join('')) throw new FormatError(source, `${source}: its vocabulary is not the one of the text it was trained on (corrupt checkpoint?)`);
     try {
       checkConfig(sm.config);
     } catch (e) {
       throw new FormatError(source, `${source}: its training configuration is out of range (${(e as Error).message})`);
     }
+    const vocab = makeVocab(sm.config);
+    const held = vocab.toJSON();
+    if (held.length !== meta.vocab.length || held.some((w, i) => w !== meta.vocab[i])) throw new FormatError(source, `${source}: its vocabulary is not the one of the text it was trained on (corrupt checkpoint?)`);
     const config = { ...sm.config, ...(overrides.steps ? { steps: overrides.steps } : {}) };
-    let t: CharLMTrainer;
+    let t: CharLMTrainer<W>;
     try {
       t = new CharLMTrainer(config, vocab, text);
     } catch (e) {
@@ -201,7 +239,9 @@ export class CharLMTrainer {
 
   /** A short sample for progress reports; its own generator, so it never changes the training run. */
   preview(length = 200, temperature = 0.8, prime?: string): string {
-    return sampleText(this.model, this.vocab, { length, temperature, prime, generator: new Generator(this.config.seed * 7919 + this.step) });
+    const generator = new Generator(this.config.seed * 7919 + this.step);
+    if (this.vocab instanceof WordLMVocab) return sampleWords(this.model, this.vocab, { length, temperature, prime, generator }).replace(/^ /, '');
+    return sampleText(this.model, this.vocab, { length, temperature, prime, generator });
   }
 
   /** Everything needed to sample from the model (model part) and to resume exactly (state part). */
@@ -215,7 +255,9 @@ export class CharLMTrainer {
     return {
       model: {
         tensors: this.model.stateDict(),
-        meta: { format: CHECKPOINT_FORMAT, model: this.model.config, vocab: this.vocab.toJSON() },
+        meta: this.vocab instanceof WordLMVocab
+          ? { format: WORD_CHECKPOINT_FORMAT, model: this.model.config, tokens: 'word', vocab: this.vocab.toJSON() }
+          : { format: CHECKPOINT_FORMAT, model: this.model.config, vocab: this.vocab.toJSON() },
       },
       state: {
         tensors: stateTensors,
@@ -270,4 +312,11 @@ export function checkConfig(c: TrainConfig): void {
   if (!(c.valFraction >= 0 && c.valFraction < 0.5)) bad('val-fraction', 'in [0, 0.5)', c.valFraction);
   posInt('val-chars', c.valChars);
   if (!Number.isInteger(c.seed) || c.seed < 0) bad('seed', 'a non-negative integer', c.seed);
+  if (c.tokens !== undefined && c.tokens !== 'word') bad('tokens', 'char or word', c.tokens);
+  if (c.tokens === 'word') {
+    if (!(Number.isInteger(c.vocabSize) && c.vocabSize! >= 2 && c.vocabSize! <= MAX_WORD_VOCAB)) bad('vocab-size', `an integer from 2 to ${MAX_WORD_VOCAB}`, c.vocabSize);
+  } else if (c.vocabSize !== undefined) throw new Error('--vocab-size applies to --tokens word only');
 }
+
+/** The largest vocabulary a word-level run may have (the output layer and its logits grow with it). */
+export const MAX_WORD_VOCAB = 200000;

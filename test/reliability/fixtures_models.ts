@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync, symlinkSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Generator } from '../../src/tensor/index.js';
-import { CharLM, CharVocab, CHECKPOINT_FORMAT } from '../../src/text/index.js';
+import { CharLM, CharVocab, CHECKPOINT_FORMAT, WordLMVocab, wordLMCheckpointPart } from '../../src/text/index.js';
 import { CaptionTrainer, defaultCaptionTrainConfig, parseCaptions, parseImageList, parseSplit, joinDataset } from '../../src/caption/index.js';
 import { encodeCheckpoint, type Checkpoint } from '../../src/io/checkpoint.js';
 
@@ -27,6 +27,21 @@ export function charRun(dir: string, name = 'run'): string {
   const model = new CharLM(config, new Generator(1));
   const run = path.join(dir, name);
   writeCheckpoint(run, { model: { tensors: model.stateDict(), meta: { format: CHECKPOINT_FORMAT, model: config, vocab: vocab.toJSON() } }, state: null });
+  return run;
+}
+
+/**
+ * A run folder `name` with a tiny untrained word-level LSTM over TEXT's words; `edit` may tamper with
+ * its metadata before it is written. Returns the run folder.
+ */
+export function wordRun(dir: string, name = 'run', edit?: (meta: Record<string, any>) => void): string {
+  const vocab = WordLMVocab.fromText(TEXT, 100);
+  const model = new CharLM({ cell: 'lstm', vocabSize: vocab.size, hiddenSize: 8, numLayers: 1, dropout: 0 }, new Generator(1));
+  const part = wordLMCheckpointPart(model, vocab);
+  const meta = JSON.parse(JSON.stringify(part.meta));
+  edit?.(meta);
+  const run = path.join(dir, name);
+  writeCheckpoint(run, { model: { tensors: part.tensors, meta }, state: null });
   return run;
 }
 

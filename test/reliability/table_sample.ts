@@ -1,7 +1,7 @@
 import { writeFileSync, mkdirSync, readFileSync, truncateSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import type { BadInput } from './bad_input.js';
-import { charRun, captionRun } from './fixtures_models.js';
+import { charRun, captionRun, wordRun } from './fixtures_models.js';
 
 /* `rnnkit sample`: every option with values it must refuse, contradictory decoding options, bad checkpoints. */
 
@@ -54,4 +54,19 @@ export const rows: BadInput[] = [
   { args: ['sample', '--checkpoint', 'run', '--prime', 'Ωmega'], exit: 1, message: /--prime has characters the model never saw: "Ω"/, setup: (d) => { charRun(d); } },
   { args: ['sample', '--checkpoint', 'run', '--prime', 'the ✓ whale', '--seed', '1'], exit: 1, message: /--prime has characters the model never saw: "✓"/, setup: (d) => { charRun(d); } },
   { args: ['sample', '--checkpoint', 'run', '--prime', 'THE'], exit: 1, message: /--prime has characters the model never saw: "T", "H", "E"/, setup: (d) => { charRun(d); } },
+  // a word-level checkpoint whose vocabulary was tampered with is refused in one line, before any sampling
+  ...([
+    ['a word twice', (m: Record<string, any>) => { m.vocab[2] = m.vocab[1]; }, /vocabulary entry 2 \(".*"\) appears twice/],
+    ['an empty word', (m: Record<string, any>) => { m.vocab[3] = ''; }, /vocabulary entry 3 is "", expected a word of 1 to 256 characters/],
+    ['no <unk>', (m: Record<string, any>) => { m.vocab[0] = 'zebra'; }, /vocabulary entry 0 is "zebra", expected "<unk>"/],
+    ['a word that is not a string', (m: Record<string, any>) => { m.vocab[1] = 7; }, /vocabulary entry 1 is 7, expected a word/],
+    ['a word with a space', (m: Record<string, any>) => { m.vocab[1] = 'two words'; }, /vocabulary entry 1 \("two words"\) has white space in it/],
+    ['a word too long', (m: Record<string, any>) => { m.vocab[1] = 'w'.repeat(300); }, /vocabulary entry 1 is "w+…", expected a word of 1 to 256 characters/],
+    ['one word too few', (m: Record<string, any>) => { m.vocab.pop(); }, /the vocabulary has \d+ words but model\.vocabSize is \d+/],
+    ['no vocabulary', (m: Record<string, any>) => { delete m.vocab; }, /the vocabulary is missing, expected an array of words/],
+    ['a vocabulary that is an object', (m: Record<string, any>) => { m.vocab = { 0: '<unk>' }; }, /the vocabulary is an object, expected an array of words/],
+    ['another token kind', (m: Record<string, any>) => { m.tokens = 'char'; }, /tokens is "char", expected "word"/],
+  ] as const).map(([what, edit, message]): BadInput => ({
+    name: `sample from a word checkpoint with ${what}`, args: ['sample', '--checkpoint', 'run', '--length', '5'], exit: 1, message, setup: (d) => { wordRun(d, 'run', edit); },
+  })),
 ];

@@ -28,6 +28,20 @@ function fixtureDir(): string {
 }
 const fixture = (dir: string) => cpSync(fixtureDir(), dir, { recursive: true, verbatimSymlinks: true });
 
+let madeWords: string | null = null;
+/** A 4-step word-level run (checkpoints at steps 2 and 4, a vocabulary of 10) on corpus.txt, made once. */
+function wordFixture(dir: string): void {
+  if (!madeWords) {
+    const d = tempDir('rnnkit-bad-word-fixture-');
+    makeCorpus(d);
+    const r = spawnSync(process.execPath, [CLI, 'train', '--data', 'corpus.txt', '--tokens', 'word', '--vocab-size', '10', ...tiny, '--steps', '4', '--checkpoint-every', '2', '--keep', '0', '--out', 'run'],
+      { cwd: d, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`the word fixture run failed: ${r.stderr}`);
+    madeWords = d;
+  }
+  cpSync(madeWords, dir, { recursive: true, verbatimSymlinks: true });
+}
+
 /** Rewrites the rnnkit metadata of a checkpoint file of the fixture. */
 function editMeta(dir: string, file: string, edit: (meta: Record<string, any>) => void): void {
   const p = path.join(dir, file);
@@ -133,4 +147,25 @@ export const rows: BadInput[] = [
   { args: ['train', '--resume', 'run/latest', '--steps', '6', '--out', '/proc/x', ...js], exit: 1, message: /\/proc is a kernel file system/, setup: fixture },
   { args: ['train', '--resume', 'run/step-000004/model.safetensors', '--steps', '6', ...js], exit: 1, message: /has no state\.safetensors/,
     setup: (d) => { fixture(d); rmSync(path.join(d, 'run', 'step-000004', 'state.safetensors')); } },
+  // word-level runs
+  ...['0', '1', '-3', '2.5', 'abc', '', '1e5'].map((v): BadInput => ({ args: ['train', '--tokens', 'word', '--vocab-size', v], exit: 1, message: invalidArg('--vocab-size') })),
+  { args: ['train', '--tokens', 'word', '--vocab-size', '1000000'], exit: 1, message: /option '--vocab-size <n>' argument '1000000' is invalid\. expected an integer from 2 to 200000/ },
+  { args: ['train', '--tokens', 'word', '--vocab-size', '99999999999999999999'], exit: 1, message: invalidArg('--vocab-size') },
+  ...['foo', 'WORD', 'words', ''].map((v): BadInput => ({ args: ['train', '--tokens', v], exit: 1, message: /option '--tokens <kind>' argument '.*' is invalid\. expected one of char, word/ })),
+  { args: ['train', '--vocab-size', '100'], exit: 1, message: /^rnnkit: --vocab-size applies to word-level runs: add --tokens word, or leave --vocab-size out$/ },
+  { args: ['train', '--tokens', 'char', '--vocab-size', '100'], exit: 1, message: /--vocab-size applies to word-level runs/ },
+  { args: ['train', '--resume', 'run/latest', '--tokens', 'word', '--steps', '6'], exit: 1, message: /'run\/latest' is a character-level run, so --tokens word cannot apply/, setup: fixture },
+  { args: ['train', '--resume', 'run/latest', '--vocab-size', '50', '--steps', '6'], exit: 1, message: /'run\/latest' is a character-level run, so --vocab-size cannot apply/, setup: fixture },
+  { args: ['train', '--resume', 'run/latest', '--vocab-size', '50', '--steps', '6'], exit: 1, message: /--vocab-size cannot change when resuming \(the run was made with --vocab-size 10\)/, setup: wordFixture },
+  { args: ['train', '--resume', 'run/latest', '--tokens', 'char', '--steps', '6'], exit: 1, message: /--tokens cannot change when resuming \(the run was made with --tokens word\)/, setup: wordFixture },
+  { args: ['train', '--resume', 'run/latest', '--steps', '6', ...js], exit: 1, message: /its vocabulary is not the one of the text it was trained on/, name: 'a word run whose vocabulary was reordered',
+    setup: (d) => { wordFixture(d); editMeta(d, 'run/step-000004/model.safetensors', (m) => { [m.vocab[1], m.vocab[2]] = [m.vocab[2], m.vocab[1]]; }); } },
+  { args: ['train', '--resume', 'run/latest', '--steps', '6', ...js], exit: 1, message: /vocabulary entry 3 \(".*"\) appears twice/, name: 'a word run with a word twice in its vocabulary',
+    setup: (d) => { wordFixture(d); editMeta(d, 'run/step-000004/model.safetensors', (m) => { m.vocab[3] = m.vocab[2]; }); } },
+  { args: ['train', '--resume', 'run/latest', '--steps', '6', ...js], exit: 1, message: /does not describe its word vocabulary of 10/, name: 'a word run whose stored vocabulary size is below its vocabulary',
+    setup: (d) => { wordFixture(d); editMeta(d, 'run/step-000004/state.safetensors', (m) => { m.config.vocabSize = 4; }); } },
+  { args: ['train', '--resume', 'run/latest', '--steps', '6', ...js], exit: 1, message: /config\.tokens is "char", expected one of word/, name: 'a word run whose stored token kind was changed',
+    setup: (d) => { wordFixture(d); editMeta(d, 'run/step-000004/state.safetensors', (m) => { m.config.tokens = 'char'; }); } },
+  { args: ['train', '--resume', 'run/latest', '--steps', '6', ...js], exit: 1, message: /training configuration is a word-level run's but the model is a character model's/, name: 'a character run whose stored configuration claims words',
+    setup: (d) => { fixture(d); editMeta(d, 'run/step-000004/state.safetensors', (m) => { m.config.tokens = 'word'; m.config.vocabSize = 10; }); } },
 ];

@@ -5,7 +5,7 @@
  * so that it takes a small share of the time.
  */
 import {
-  CharLM, CharLMTrainer, CharVocab, Generator, OneHot, CHECKPOINT_FORMAT, MODEL_FILE, DivergedError,
+  CharLM, CharLMTrainer, CharVocab, Generator, OneHot, CHECKPOINT_FORMAT, WORD_CHECKPOINT_FORMAT, MODEL_FILE, DivergedError,
   crossEntropy, decodeCheckpointPart, defaultTrainConfig, encodeCheckpoint, gradientFlow, kernels, reshape, sampleText,
   topPredictions, traceCharLM, charLMFromCheckpoint, type Checkpoint, type TrainConfig,
 } from 'rnnkit';
@@ -270,6 +270,10 @@ function load(bytes: ArrayBuffer, name: string, probeText: string): void {
   running = false;
   generation++;
   const part = decodeCheckpointPart(new Uint8Array(bytes), name);
+  if (part.meta.format === WORD_CHECKPOINT_FORMAT) {
+    // the page's views (characters, their gates and predictions) are made for characters
+    throw new Error(`${name} is a word-level model (rnnkit train --tokens word); this page opens character models only: sample it with rnnkit sample --checkpoint`);
+  }
   if (part.meta.format !== CHECKPOINT_FORMAT) {
     throw new Error(`${name} is not a character-model checkpoint (format ${JSON.stringify(part.meta.format ?? 'unknown')}); open a model.safetensors written by rnnkit train or by this page`);
   }
