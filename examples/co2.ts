@@ -6,7 +6,7 @@
 // Data: npm install --save-dev vega-datasets
 // Run:  npx tsx examples/co2.ts      (RNNKIT_QUICK=1 for the tests' short run)
 // Its PyTorch twin, examples/pytorch/co2.py, trains the same model on the same windows in the same order.
-import { LSTM, Linear, Adam, Tensor, sub, mul, mean, select, clipGradNorm, noGrad, manualSeed } from 'rnnkit';
+import { LSTM, Linear, Adam, Tensor, sub, mul, mean, select, trainStep, noGrad, manualSeed } from 'rnnkit';
 import { loadCo2 } from './tasks/co2_data.js';
 import { epochOrder, QUICK } from './tasks/split.js';
 import { rmse, mae, r4 } from './tasks/metrics.js';
@@ -37,6 +37,7 @@ function forward(targets: number[]): Tensor {
 const trainTargets: number[] = [];
 for (let j = WINDOW + 1; j < firstTest; j++) trainTargets.push(j);
 const t0 = Date.now();
+let steps = 0; // zero_grad, backward, clip_grad_norm_(5), step; and the step's memory back at once
 for (let epoch = 0; epoch < EPOCHS; epoch++) {
   const order = epochOrder(trainTargets.map(String), epoch).map((i) => trainTargets[i]);
   let total = 0;
@@ -44,8 +45,7 @@ for (let epoch = 0; epoch < EPOCHS; epoch++) {
     const batch = order.slice(s, s + BATCH);
     const err = sub(forward(batch), Tensor.from(batch.map((j) => z[j]), [batch.length, 1]));
     const loss = mean(mul(err, err));
-    opt.zeroGrad(); loss.backward(); clipGradNorm(opt.params, 5); opt.step();
-    total += loss.item() * batch.length;
+    total += trainStep(loss, opt, { step: ++steps, clip: 5 }).loss * batch.length;
   }
   if ((epoch + 1) % (EPOCHS / 5) === 0) console.log(`epoch ${epoch + 1}  train mse ${(total / order.length).toFixed(4)}`);
 }

