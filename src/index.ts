@@ -30,6 +30,13 @@ export {
   type Shape, type NestedNumbers, type CrossEntropyOptions,
 } from './tensor/index.js';
 
+// ops and losses under PyTorch's names (docs/ops.md)
+export {
+  softmax, logSoftmax, cat, gatherLast, maskedMean, nllLoss, mseLoss, l1Loss, huberLoss, smoothL1Loss, bceWithLogits,
+  type LengthsOptions, type NllLossOptions, type RegressionLossOptions, type HuberLossOptions, type SmoothL1LossOptions,
+  type BceWithLogitsOptions, type Reduction,
+} from './tensor/index.js';
+
 // layers
 export {
   Module, Linear, Embedding, Dropout, Sequential, OneHot, RecurrentBase, RNN, RNNCell, LSTM, LSTMCell, GRU, GRUCell, uniform, normal,

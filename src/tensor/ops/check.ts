@@ -1,8 +1,9 @@
+import { DataError } from '../../errors.js';
 import { Tensor, shapeStr, describeValue, type Shape } from '../tensor.js';
 
-/** Throws unless `t` is a Tensor; `what` names the argument in the message. */
+/** Throws a DataError unless `t` is a Tensor; `what` names the argument in the message. */
 export function assertTensor(t: unknown, what: string): asserts t is Tensor {
-  if (!(t instanceof Tensor)) throw new Error(`${what} must be a Tensor, got ${describeValue(t)}`);
+  if (!(t instanceof Tensor)) throw new DataError(what, `${what} must be a Tensor, got ${describeValue(t)}`);
 }
 
 export function sameShape(a: Shape, b: Shape): boolean {
@@ -23,17 +24,17 @@ export function assertFinite(t: Tensor, what: string): void {
   }
 }
 
-/** Integer ids as an Int32Array, each checked to be in [0, limit) (or equal to `allowed`). */
+/** Integer ids as an Int32Array, each checked to be in [0, limit) (or equal to `allowed`); a bad one is a DataError. */
 export function toIds(ids: Int32Array | readonly number[], limit: number, what: string, allowed?: number): Int32Array {
   const out = ids instanceof Int32Array ? ids : Int32Array.from(ids);
   if (!(ids instanceof Int32Array)) {
     for (let i = 0; i < ids.length; i++) {
-      if (!Number.isInteger(ids[i])) throw new Error(`${what}: element ${i} is ${ids[i]}, expected an integer`);
+      if (!Number.isInteger(ids[i])) throw new DataError(what, `${what}: element ${i} is ${ids[i]}, expected an integer`);
     }
   }
   for (let i = 0; i < out.length; i++) {
     const v = out[i];
-    if ((v < 0 || v >= limit) && v !== allowed) throw new Error(`${what}: id ${v} at position ${i} is out of range [0, ${limit})`);
+    if ((v < 0 || v >= limit) && v !== allowed) throw new DataError(what, `${what}: id ${v} at position ${i} is out of range [0, ${limit})`);
   }
   return out;
 }

@@ -1,5 +1,8 @@
 import { kernels } from '../../kernels/registry.js';
+import { ConfigError, DataError } from '../../errors.js';
 import { Tensor, record, gradSink, passGrad, shapeStr, shapeSize, type Shape } from '../tensor.js';
+import { assertTensor } from './check.js';
+import { normalizeDim } from './reduce.js';
 
 /** The same values with a new shape (one dimension may be -1). Shares no memory, so it is always safe. */
 export function reshape(a: Tensor, shape: Shape): Tensor {
@@ -42,35 +45,47 @@ function swap01(src: Float32Array, dst: Float32Array, d0: number, d1: number, in
   }
 }
 
-/** Concatenates along the last dimension; all other dimensions must agree. */
-export function concatLast(parts: Tensor[]): Tensor {
-  if (parts.length === 0) throw new Error('concatLast: no tensors given');
-  const lead = parts[0].shape.slice(0, -1);
-  for (const p of parts) {
-    if (p.ndim !== parts[0].ndim || !p.shape.slice(0, -1).every((d, i) => d === lead[i])) {
-      throw new Error(`concatLast: shapes ${parts.map((q) => shapeStr(q.shape)).join(', ')} differ before the last dimension`);
-    }
+/**
+ * Concatenates along dimension `dim` (negative counts from the end), torch.cat(xs, dim): every other
+ * dimension must agree. Viewed as [outer, size_k·inner] blocks, part k fills its own columns of each
+ * outer row; backward hands each part back its columns.
+ */
+export function cat(parts: Tensor[], dim: number): Tensor {
+  if (!Array.isArray(parts) || parts.length === 0) throw new ConfigError('tensors', 'cat: no tensors given, expected a non-empty array of Tensors');
+  parts.forEach((p, k) => assertTensor(p, `cat: tensors[${k}]`));
+  const ndim = parts[0].ndim;
+  if (ndim === 0) throw new DataError('tensors', 'cat: cannot concatenate scalars (shape []), expected tensors of at least 1 dimension');
+  const d = normalizeDim(dim, ndim, 'cat');
+  const agree = (p: Tensor) => p.ndim === ndim && p.shape.every((s, i) => i === d || s === parts[0].shape[i]);
+  if (!parts.every(agree)) {
+    throw new DataError('tensors', `cat: shapes ${parts.map((q) => shapeStr(q.shape)).join(', ')} differ outside dimension ${d}, expected them equal there`);
   }
-  const widths = parts.map((p) => p.shape[p.ndim - 1]);
-  const total = widths.reduce((a, b) => a + b, 0);
-  const rows = shapeSize(lead);
-  const out = Tensor.zeros([...lead, total]);
+  const outer = shapeSize(parts[0].shape.slice(0, d)), inner = shapeSize(parts[0].shape.slice(d + 1));
+  const widths = parts.map((p) => p.shape[d] * inner);
+  const total = widths.reduce((x, y) => x + y, 0);
+  const out = Tensor.zeros(parts[0].shape.map((s, i) => (i === d ? total / inner : s)));
   let off = 0;
   parts.forEach((p, k) => {
     const w = widths[k];
-    for (let r = 0; r < rows; r++) out.data.set(p.data.subarray(r * w, r * w + w), r * total + off);
+    for (let r = 0; r < outer; r++) out.data.set(p.data.subarray(r * w, r * w + w), r * total + off);
     off += w;
   });
-  record('concatLast', parts, [out], 0, ([g]) => {
+  record('cat', parts, [out], 0, ([g]) => {
     let o = 0;
     parts.forEach((p, k) => {
       const w = widths[k];
       const gp = gradSink(p);
-      if (gp) for (let r = 0; r < rows; r++) for (let j = 0; j < w; j++) gp[r * w + j] += g![r * total + o + j];
+      if (gp) for (let r = 0; r < outer; r++) for (let j = 0; j < w; j++) gp[r * w + j] += g![r * total + o + j];
       o += w;
     });
   });
   return out;
+}
+
+/** Concatenates along the last dimension: cat(parts, -1). */
+export function concatLast(parts: Tensor[]): Tensor {
+  if (!Array.isArray(parts) || parts.length === 0) throw new ConfigError('tensors', 'concatLast: no tensors given, expected a non-empty array of Tensors');
+  return cat(parts, -1);
 }
 
 /** Stacks equally shaped tensors along a new first dimension. */
