@@ -251,8 +251,24 @@ export function plan(o: Options, textFile: string): Job[] {
       env: { ...process.env }, timeoutMs: 30 * 60_000,
     });
   }
+  // variable-length batches on the headline cell, wasm at two threads: without lengths, with every length T,
+  // and with lengths summing to half of B·T (bench/padded.ts)
+  if (o.only.includes('ours') && o.backends.includes('wasm') && head) {
+    for (const [variant, what] of PADDED) {
+      const row: Row = { key: `lengths-${variant}`, peer: 'ours', label: `rnnkit, wasm backend, 2 threads, padded batch, ${what}` };
+      jobs.push({
+        row, cell: head, mode: 'train', skip: null, steps: o.speedSteps, warmup: o.warmup, lossRun: false, cmd: process.execPath,
+        args: ['--import', 'tsx', path.join(BENCH, 'padded.ts'), '--backend', 'wasm', '--threads', '2', '--lengths', variant,
+          '--cell', head.cell, '--hidden', String(head.hidden), '--batch', String(B), '--seq', String(T), '--steps', String(o.speedSteps)],
+        env: { ...process.env }, timeoutMs: 30 * 60_000,
+      });
+    }
+  }
   return jobs;
 }
+
+/** The padded-batch rows: bench/padded.ts's --lengths, and what each is. */
+export const PADDED = [['none', 'no lengths'], ['full', 'every length T'], ['half', 'lengths summing to half of B·T']] as const;
 
 /** The rows the bars compare, which run in rounds (see bench/run.ts's header). */
 export const inRounds = (row: Row) => row.key === 'ours-wasm' || row.key === 'ours-wasm1t' || row.peer === 'torch' || row.peer === 'numpy' || row.peer === 'brain';

@@ -4,7 +4,7 @@
  * results.json (every run's raw measurement and the figures derived from it).
  */
 import { pairedRatio, stepFlops, type Measurement } from './common.js';
-import { B, CLIP, GEN_WARMUP, LR, T, TORCH_PYTHON, rowsFor, type Job, type Options, type Peer } from './plan.js';
+import { B, CLIP, GEN_WARMUP, LR, PADDED, T, TORCH_PYTHON, rowsFor, type Job, type Options, type Peer } from './plan.js';
 
 /** What one job became: its measurement and the figures bench/run.ts derives from it. */
 export interface Outcome {
@@ -86,7 +86,7 @@ function fastest(outs: Outcome[], cell: string, pick: (key: string) => boolean):
 const torchAny = (k: string) => k.startsWith('torch-'), torchAsSet = (k: string) => torchAny(k) && k.endsWith('-set');
 
 export function markdown(rep: Report): string {
-  return [title, machineSection, workloadSection, resultsSection, ratiosSection, gemmSection, floorSection, profileSection, notesSection]
+  return [title, machineSection, workloadSection, resultsSection, ratiosSection, gemmSection, floorSection, profileSection, paddedSection, notesSection]
     .flatMap((section) => section(rep)).join('\n');
 }
 
@@ -286,6 +286,24 @@ function profileSection(rep: Report): string[] {
     L.push(`| outside kernels (JavaScript: tape, ops, optimizer loop, data) | | ${f(per(prof.stepMs - inKernels), 2)} | ${f((100 * (prof.stepMs - inKernels)) / prof.stepMs, 1)} % |`, '');
     L.push('`recurrenceForward` / `recurrenceBackward` are whole time loops (the per-step h·W_hhᵀ products and the cell math), split over the two threads by batch rows (in proportion to the measured speed of each thread); `gemm` is the input projection where it is dense, the W_hh gradient and the output layer.', '');
   }
+  return L;
+}
+
+/** Variable-length batches: a padded batch with and without lengths (the rows of bench/padded.ts). */
+function paddedSection(rep: Report): string[] {
+  const runs = PADDED.map(([v, what]) => ({ what, r: rep.outcomes.find((x) => x.job.row.key === `lengths-${v}`) }));
+  if (!runs.some((x) => x.r)) return [];
+  const cell = runs.find((x) => x.r)!.r!.job.cell.name;
+  const none = runs[0].r?.status === 'ok' ? runs[0].r.medianStepMs : undefined;
+  const L: string[] = [];
+  L.push(`## Variable-length batches (rnnkit, wasm backend, 2 threads, ${cell}, B ${B}, T ${T})`, '');
+  L.push('One forward and backward of the layer over a dense padded batch and a fixed projection loss per step (`bench/padded.ts`), median over the steps after the warm-up.', '');
+  L.push('| lengths | ms per step | ÷ no lengths |', '|---|--:|--:|');
+  for (const { what, r } of runs) {
+    if (!r || r.status !== 'ok') L.push(`| ${what} | ${r?.error ?? 'not run'} | |`);
+    else L.push(`| ${what} | ${f(r.medianStepMs, 1)} | ${none ? f(r.medianStepMs! / none, 2) : ''} |`);
+  }
+  L.push('');
   return L;
 }
 

@@ -25,7 +25,7 @@ export {
 // tensors and automatic differentiation
 export {
   Tensor, noGrad, isGradEnabled, releaseGraph, releaseGrads, Generator, defaultGenerator, manualSeed,
-  add, sub, mul, scale, tanh, sigmoid, relu, sum, mean, matmul, linear, reshape, transpose01, concatLast, stack, select,
+  add, sub, mul, scale, tanh, sigmoid, relu, sum, mean, matmul, linear, reshape, transpose01, concatLast, stack, select, indexSelect,
   embedding, crossEntropy, dropout,
   type Shape, type NestedNumbers, type CrossEntropyOptions,
 } from './tensor/index.js';

@@ -1,5 +1,5 @@
 import {
-  Tensor, add, linear, linearOneHot, addEveryStep, recurrence, select, stack, concatLast, transpose01, reshape, dropout,
+  Tensor, add, linear, linearOneHot, addEveryStep, recurrence, select, stack, concatLast, transpose01, reshape, dropout, indexSelect,
   assertFinite, assertTensor, shapeStr, defaultGenerator, type RecurrenceResult, type Generator,
 } from '../tensor/index.js';
 import { gateCount, cellKind, type CellKind, type Nonlinearity } from '../kernels/index.js';
@@ -8,6 +8,8 @@ import { OneHot } from './one_hot.js';
 import { Linear, checkSize } from './linear.js';
 import { uniform } from './init.js';
 import { RecurrentStepper, type StepperOptions } from './recurrent_step.js';
+import { packing, permuteBatch } from './lengths.js';
+import type { RunOptions } from './run_options.js';
 
 /*
  * The recurrent layers (torch.nn.RNN, LSTM, GRU) and their one-step cells (RNNCell, LSTMCell, GRUCell).
@@ -70,23 +72,14 @@ function initDirection(kind: CellKind, inputSize: number, hiddenSize: number, bi
   return { wIh, wHh, bIh: bias ? make([G]) : null, bHh: bias ? make([G]) : null };
 }
 
-/**
- * How a sequence model may enter a layer besides its input (the captioner uses both).
- * everyStep [B, G·H]: a term added to the first layer's input projection at every step (one direction).
- * biasApart: b_hh is added inside the recurrence, after the projection and that term, rather than
- * folded into b_ih: another order of the same additions, so other roundings.
- */
-export interface RunOptions {
-  everyStep?: Tensor;
-  biasApart?: boolean;
-}
+export type { RunOptions } from './run_options.js';
 
 /**
  * One direction over a time-major input [T, B, I] (dense, or one-hot ids [T, B]): the input projection
  * for all steps in one multiply, then the fused recurrence.
  */
 function runDirection(kind: CellKind, input: Tensor | OneHot, w: DirectionWeights, h0: Tensor | null, c0: Tensor | null,
-  reverse: boolean, tag: string, o: RunOptions = {}, layer = 0): RecurrenceResult {
+  reverse: boolean, tag: string, o: RunOptions = {}, layer = 0, batchSizes: Int32Array | null = null): RecurrenceResult {
   // Outside the GRU, b_hh only adds to the gates as b_ih does: the two go in as one vector b_ih + b_hh,
   // so the gates get one bias pass and backward sums ∂L/∂gates over the T·B rows once, not twice.
   // (The GRU's b_hh sits inside r ⊙ (W_hn h + b_hn) and stays with the recurrence.)
@@ -96,7 +89,7 @@ function runDirection(kind: CellKind, input: Tensor | OneHot, w: DirectionWeight
     ? linearOneHot(input.ids, input.shape, w.wIh, bIn)
     : linear(input, w.wIh, bIn);
   if (o.everyStep) xw = addEveryStep(xw, o.everyStep);
-  return recurrence(kind, xw, h0, c0, w.wHh, fold ? null : w.bHh, { reverse, tag, layer });
+  return recurrence(kind, xw, h0, c0, w.wHh, fold ? null : w.bHh, { reverse, tag, layer, batchSizes });
 }
 
 /** PyTorch's parameter-name suffix: _l0, _l0_reverse, _l1, … */
@@ -179,9 +172,17 @@ export abstract class RecurrentBase extends Module {
   protected run(x: Tensor | OneHot, state?: RecurrentState | null, o: RunOptions = {}): RecurrentOutput {
     const name = this.constructor.name;
     let input = this.checkInput(x);
-    const B = input.shape[1];
-    const { h0, c0 } = this.checkState(state, B);
+    const [T, B] = input.shape;
+    let { h0, c0 } = this.checkState(state, B);
     if (o.everyStep && this.bidirectional) throw new Error(`${name}: a term added at every step needs one direction`);
+    // a batch with lengths runs sorted longest first, and its results go back to the caller's order
+    const p = o.lengths !== undefined ? packing(o.lengths, T, B, o.enforceSorted ?? false, name) : null;
+    const order = p?.order, back = (t: Tensor) => (p?.inverse ? indexSelect(t, 1, p.inverse) : t);
+    if (order) {
+      input = permuteBatch(input, order);
+      [h0, c0] = [h0 && indexSelect(h0, 1, order), c0 && indexSelect(c0, 1, order)];
+      if (o.everyStep) o = { ...o, everyStep: indexSelect(o.everyStep, 0, order) };
+    }
     const L = this.numLayers, D = this.numDirections;
     const hs: Tensor[] = [], cs: Tensor[] = [];
     let layerOut: Tensor | null = null;
@@ -190,7 +191,7 @@ export abstract class RecurrentBase extends Module {
       for (let d = 0; d < D; d++) {
         const i = l * D + d;
         const r = runDirection(this.kind, input, this.directionWeights(l, d), h0 ? select(h0, i) : null, c0 ? select(c0, i) : null,
-          d === 1, `${name}${suffix(l, d)}`, l === 0 ? o : { biasApart: o.biasApart }, l);
+          d === 1, `${name}${suffix(l, d)}`, l === 0 ? o : { biasApart: o.biasApart }, l, p?.batchSizes ?? null);
         outs.push(r.output);
         hs.push(r.h);
         if (r.c) cs.push(r.c);
@@ -199,8 +200,8 @@ export abstract class RecurrentBase extends Module {
       if (l < L - 1 && this.dropout > 0) layerOut = dropout(layerOut, this.dropout, this.training, this.generator);
       input = layerOut;
     }
-    const output = this.batchFirst ? transpose01(layerOut!) : layerOut!;
-    return cs.length ? { output, h: stack(hs), c: stack(cs) } : { output, h: stack(hs) };
+    const output = this.batchFirst ? transpose01(back(layerOut!)) : back(layerOut!);
+    return cs.length ? { output, h: back(stack(hs)), c: back(stack(cs)) } : { output, h: back(stack(hs)) };
   }
 
   private checkInput(x: Tensor | OneHot): Tensor | OneHot {

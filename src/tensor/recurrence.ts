@@ -44,12 +44,24 @@ export function withRecurrenceProbe<T>(p: RecurrenceProbe, fn: () => T): T {
 }
 
 export interface RecurrenceResult {
-  /** [T, B, H]: h_t for every step, in time order (also for the reverse direction). */
+  /** [T, B, H]: h_t for every step, in time order (also for the reverse direction); zero past each row's end. */
   output: Tensor;
-  /** [B, H]: the last state reached (h_0 of the original order for the reverse direction). */
+  /** [B, H]: the last state reached (h_0 of the original order for the reverse direction), each row's own. */
   h: Tensor;
   /** [B, H]: the last cell state, LSTM only. */
   c: Tensor | null;
+}
+
+/** The options of one recurrence: its direction, its name and layer for probes and messages, and its live rows. */
+export interface RecurrenceOptions {
+  reverse?: boolean;
+  tag?: string;
+  layer?: number;
+  /**
+   * Variable-length batches: batchSizes[t] rows are live at step t, the batch sorted longest first
+   * (kernels/backend.ts, SequenceArgs, states the contract). Absent: every row runs all T steps.
+   */
+  batchSizes?: Int32Array | null;
 }
 
 /**
@@ -58,7 +70,7 @@ export interface RecurrenceResult {
  * intermediate that nothing else reads (the layers in nn/ guarantee that).
  */
 export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Tensor | null,
-  wHh: Tensor, bHh: Tensor | null, opts: { reverse?: boolean; tag?: string; layer?: number } = {}): RecurrenceResult {
+  wHh: Tensor, bHh: Tensor | null, opts: RecurrenceOptions = {}): RecurrenceResult {
   const reverse = opts.reverse ?? false;
   const tag = opts.tag ?? kind;
   const site: RecurrenceSite = { tag, layer: opts.layer ?? 0, reverse };
@@ -73,6 +85,10 @@ export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Te
   }
   if (bHh && (bHh.ndim !== 1 || bHh.shape[0] !== G * H)) throw new Error(`${tag}: b_hh must be [${G * H}], got ${shapeStr(bHh.shape)}`);
   if (T === 0) throw new Error(`${tag}: the sequence is empty (T = 0)`);
+  const bs = opts.batchSizes ?? null;
+  if (bs) checkBatchSizes(bs, T, B, tag);
+  // the live rows at step t: all of them without batchSizes
+  const live = (t: number) => (bs ? bs[t] : B);
 
   const K = kernels();
   const act = kind === 'rnn_relu' ? 'relu' : 'tanh';
@@ -96,6 +112,7 @@ export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Te
   // threads); the step loop stays for the others. A probe sees every step afterwards and only reads,
   // so that watching a run never changes its numbers.
   const seq: SequenceArgs = { kind, T, B, H, reverse, gates, wHh: wHh.data, hInit, cInit: kind === 'lstm' ? cInit : null, hs, cs, ghs };
+  if (bs) seq.batchSizes = bs;
   const whole = K.recurrenceForward?.(seq, bHh && kind === 'gru' ? bHh.data : null) === true;
   if (whole && probe?.forward) for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
@@ -103,22 +120,32 @@ export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Te
   }
   if (!whole) for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
+    const n = live(t), nH = n * H, nG = n * G * H;
     const g = at(gates, t, BG), hPrev = hPrevAt(t), h = at(hs, t, BH);
-    if (kind === 'gru') {
-      const gh = at(ghs!, t, BG);
-      fillRows(gh, bHh ? bHh.data : null, B);
-      K.gemm(false, true, B, G * H, H, hPrev, wHh.data, gh, true);
-      K.gruForward(B, H, g, gh, hPrev, h);
-    } else {
-      K.gemm(false, true, B, G * H, H, hPrev, wHh.data, g, true);
-      if (kind === 'lstm') K.lstmForward(B, H, g, cPrevAt(t), at(cs!, t, BH), h);
-      else K.rnnForward(act, g, h);
+    // rows past the live ones carry their state through this step
+    if (n < B) {
+      h.set(hPrev.subarray(nH), nH);
+      if (cs) at(cs, t, BH).set(cPrevAt(t).subarray(nH), nH);
+    }
+    if (n > 0) {
+      const gl = g.subarray(0, nG), hp = hPrev.subarray(0, nH), hl = h.subarray(0, nH);
+      if (kind === 'gru') {
+        const gh = at(ghs!, t, BG).subarray(0, nG);
+        fillRows(gh, bHh ? bHh.data : null, n);
+        K.gemm(false, true, n, G * H, H, hp, wHh.data, gh, true);
+        K.gruForward(n, H, gl, gh, hp, hl);
+      } else {
+        K.gemm(false, true, n, G * H, H, hp, wHh.data, gl, true);
+        if (kind === 'lstm') K.lstmForward(n, H, gl, cPrevAt(t).subarray(0, nH), at(cs!, t, BH).subarray(0, nH), hl);
+        else K.rnnForward(act, gl, hl);
+      }
     }
     probe?.forward?.(site, t, g, h, cs ? at(cs, t, BH) : null);
   }
 
   const last = reverse ? 0 : T - 1;
-  const output = new Tensor(hs, [T, B, H]);
+  // with batchSizes the output is a masked copy (hs keeps the carried states that backward reads)
+  const output = new Tensor(bs ? maskedCopy(hs, bs, T, B, H) : hs, [T, B, H]);
   const hT = Tensor.zeros([B, H]);
   hT.data.set(at(hs, last, BH));
   let cT: Tensor | null = null;
@@ -149,23 +176,35 @@ export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Te
     const whole = K.recurrenceBackward?.(seq, gOut ?? null, dG, kind === 'gru' ? dGh : null, dh, dc, initGrad) === true;
     const watcher = probe;
     if (whole && watcher?.backward) {
-      replayBackward(kind, T, B, H, reverse, gates, cs, wHh.data, dG, dGh, gOut ?? null, ghT ?? null, gcT ?? null,
+      replayBackward(kind, T, B, H, reverse, bs, gates, cs, wHh.data, dG, dGh, gOut ?? null, ghT ?? null, gcT ?? null,
         (t, dhT, dcT) => watcher.backward!(site, t, dhT, dcT));
     }
     if (!whole) for (let s = T - 1; s >= 0; s--) {
       const t = reverse ? T - 1 - s : s;
-      if (gOut) K.addScaled(dh, at(gOut, t, BH), 1, dh);
+      const n = live(t), nH = n * H, nG = n * G * H;
+      const dhl = dh.subarray(0, nH);
+      if (gOut) K.addScaled(dhl, at(gOut, t, BH).subarray(0, nH), 1, dhl);
       probe?.backward?.(site, t, dh, dc);
-      const g = at(gates, t, BG), dg = at(dG, t, BG);
+      const g = at(gates, t, BG).subarray(0, nG), dg = at(dG, t, BG);
+      // rows that are not live: no gate gradient, and ∂L/∂h (∂L/∂c) passes through unchanged
+      if (n < B) dg.fill(0, nG);
       if (kind === 'gru') {
         const dgh = at(dGh, t, BG);
-        K.gruBackward(B, H, g, at(ghs!, t, BG), hPrevAt(t), dh, dg, dgh, spare!);
-        if (s > 0 || initGrad) K.gemm(false, false, B, H, G * H, dgh, wHh.data, spare!, true);
+        if (n < B) {
+          dgh.fill(0, nG);
+          spare!.set(dh.subarray(nH), nH);
+        }
+        if (n > 0) {
+          const sl = spare!.subarray(0, nH), dghl = dgh.subarray(0, nG);
+          K.gruBackward(n, H, g, at(ghs!, t, BG).subarray(0, nG), hPrevAt(t).subarray(0, nH), dhl, dg.subarray(0, nG), dghl, sl);
+          if (s > 0 || initGrad) K.gemm(false, false, n, H, G * H, dghl, wHh.data, sl, true);
+        }
         [dh, spare] = [spare!, dh];
-      } else {
-        if (kind === 'lstm') K.lstmBackward(B, H, g, cPrevAt(t), at(cs!, t, BH), dh, dc!, dg);
-        else K.rnnBackward(act, at(hs, t, BH), dh, dg);
-        if (s > 0 || initGrad) K.gemm(false, false, B, H, G * H, dg, wHh.data, dh, false);
+      } else if (n > 0) {
+        const dgl = dg.subarray(0, nG);
+        if (kind === 'lstm') K.lstmBackward(n, H, g, cPrevAt(t).subarray(0, nH), at(cs!, t, BH).subarray(0, nH), dhl, dc!.subarray(0, nH), dgl);
+        else K.rnnBackward(act, at(hs, t, BH).subarray(0, nH), dhl, dgl);
+        if (s > 0 || initGrad) K.gemm(false, false, n, H, G * H, dgl, wHh.data, dhl, false);
       }
     }
 
@@ -188,8 +227,24 @@ export function recurrence(kind: CellKind, xw: Tensor, h0: Tensor | null, c0: Te
     if (gb) K.sumRows(dGh, T * B, gb.data, gb.accumulate);
     // this pass's own buffers, back at once (dG may be xw's gradient, which the tape frees)
     for (const x of new Set([dh, dc, spare, dG === sinkXw ? null : dG, dGh === dG ? null : dGh])) if (x) K.free?.(x);
-  }, [cs, ghs, zeros].filter((x): x is Float32Array => x !== null));
+  }, [cs, ghs, zeros, bs ? hs : null].filter((x): x is Float32Array => x !== null));
   return { output, h: hT, c: cT };
+}
+
+/** batchSizes as the SequenceArgs contract has them: T counts, the first B, none growing, none negative. */
+function checkBatchSizes(bs: Int32Array, T: number, B: number, tag: string): void {
+  if (!(bs instanceof Int32Array) || bs.length !== T) throw new Error(`${tag}: batchSizes must be an Int32Array of ${T} counts, got ${bs?.length} values`);
+  if (bs[0] !== B) throw new Error(`${tag}: batchSizes[0] must be the batch size ${B}, got ${bs[0]}`);
+  for (let t = 1; t < T; t++) {
+    if (!(bs[t] >= 0 && bs[t] <= bs[t - 1])) throw new Error(`${tag}: batchSizes must not grow and not go below 0, got ${bs[t - 1]} then ${bs[t]} at step ${t}`);
+  }
+}
+
+/** A copy of hs [T, B, H] with the rows that are not live at each step set to zero. */
+function maskedCopy(hs: Float32Array, bs: Int32Array, T: number, B: number, H: number): Float32Array {
+  const out = new Float32Array(T * B * H);
+  for (let t = 0; t < T; t++) out.set(hs.subarray(t * B * H, (t * B + bs[t]) * H), t * B * H);
+  return out;
 }
 
 /** Every row of the rows × v.length matrix m set to v, or to zero without v. */
@@ -206,7 +261,7 @@ function fillRows(m: Float32Array, v: Float32Array | null, rows: number): void {
  * whole-sequence backward kernel does not keep, from the gate gradients it wrote; everything lands in
  * scratch buffers, so the gradients of the op stay exactly as the kernel computed them.
  */
-function replayBackward(kind: CellKind, T: number, B: number, H: number, reverse: boolean, gates: Float32Array,
+function replayBackward(kind: CellKind, T: number, B: number, H: number, reverse: boolean, bs: Int32Array | null, gates: Float32Array,
   cs: Float32Array | null, wHh: Float32Array, dG: Float32Array, dGh: Float32Array, gOut: Float32Array | null,
   ghT: Float32Array | null, gcT: Float32Array | null, see: (t: number, dh: Float32Array, dc: Float32Array | null) => void): void {
   const K = kernels();
@@ -219,18 +274,21 @@ function replayBackward(kind: CellKind, T: number, B: number, H: number, reverse
   const dh = new Float32Array(BH);
   for (let s = T - 1; s >= 0; s--) {
     const t = reverse ? T - 1 - s : s;
-    for (let i = 0; i < BH; i++) dh[i] = carry[i] + (gOut ? gOut[t * BH + i] : 0);
+    // rows past the live ones get no gOut and pass dh (and dc) through unchanged
+    const n = bs ? bs[t] : B, nH = n * H;
+    for (let i = 0; i < BH; i++) dh[i] = carry[i] + (gOut && i < nH ? gOut[t * BH + i] : 0);
     see(t, dh, dc);
+    if (n === 0) continue;
     const g = at(gates, t, BG);
     if (kind === 'gru') {
       // ∂L/∂h_{t-1} = dh ⊙ z + dgh W_hh
-      for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) carry[b * H + j] = dh[b * H + j] * g[b * G * H + H + j];
-      K.gemm(false, false, B, H, G * H, at(dGh, t, BG), wHh, carry, true);
+      for (let b = 0; b < n; b++) for (let j = 0; j < H; j++) carry[b * H + j] = dh[b * H + j] * g[b * G * H + H + j];
+      K.gemm(false, false, n, H, G * H, at(dGh, t, BG).subarray(0, n * G * H), wHh, carry.subarray(0, nH), true);
     } else {
-      K.gemm(false, false, B, H, G * H, at(dG, t, BG), wHh, carry, false);
+      K.gemm(false, false, n, H, G * H, at(dG, t, BG).subarray(0, n * G * H), wHh, carry.subarray(0, nH), false);
       if (dc) {
         const c = at(cs!, t, BH);
-        for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) {
+        for (let b = 0; b < n; b++) for (let j = 0; j < H; j++) {
           const k = b * H + j, o = g[b * G * H + 3 * H + j], f = g[b * G * H + H + j], tc = Math.tanh(c[k]);
           dc[k] = (dc[k] + dh[k] * o * (1 - tc * tc)) * f;
         }

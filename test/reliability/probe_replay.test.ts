@@ -14,12 +14,14 @@ import { registerWasmBackend } from '../../src/kernels/wasm/index.js';
 registerWasmBackend();
 const T = 7, B = 3, I = 5, H = 6;
 
-function traces(make: () => Module & { forward(x: Tensor): { output: Tensor } }, weights: Record<string, Float32Array> | null, x: Float32Array, w: Float32Array) {
+type Forward = (x: Tensor, state: null, o?: { lengths?: number[] }) => { output: Tensor };
+
+function traces(make: () => Module & { forward: Forward }, weights: Record<string, Float32Array> | null, x: Float32Array, w: Float32Array, lengths?: number[]) {
   const m = make();
   if (weights) m.loadStateDict(Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, new Tensor(v.slice(), m.stateDict()[k].shape)])));
   const rec = new FlowRecorder(H);
   rec.watch(() => {
-    const out = m.forward(new Tensor(x.slice(), [T, B, I])).output;
+    const out = m.forward(new Tensor(x.slice(), [T, B, I]), null, lengths ? { lengths } : undefined).output;
     sum(mul(reshape(out, [-1]), new Tensor(w.slice(), [w.length]))).backward();
   });
   const sd = Object.fromEntries(Object.entries(m.stateDict()).map(([k, v]) => [k, v.data.slice()]));
@@ -30,17 +32,18 @@ for (const [name, make] of [
   ['rnn', () => new RNN({ inputSize: I, hiddenSize: H, numLayers: 2, bidirectional: true })],
   ['lstm', () => new LSTM({ inputSize: I, hiddenSize: H, numLayers: 2, bidirectional: true })],
   ['gru', () => new GRU({ inputSize: I, hiddenSize: H, numLayers: 2, bidirectional: true })],
-] as const) {
-  test(`${name}: a probe on the whole-sequence kernels sees the step loop's ∂L/∂h_t and ∂L/∂c_t`, async () => {
+] as const) for (const lengths of [undefined, [3, T, 1]]) {
+  // with lengths (a batch sorted inside the layer, rows that stop early), the kernels' batchSizes path
+  test(`${name}${lengths ? ' with lengths' : ''}: a probe on the whole-sequence kernels sees the step loop's ∂L/∂h_t and ∂L/∂c_t`, async () => {
     const g = new Generator(11);
     const x = Float32Array.from({ length: T * B * I }, () => g.random() * 2 - 1);
     const w = Float32Array.from({ length: T * B * 2 * H }, () => g.random() * 2 - 1);
     const ref = kernels();
-    const a = traces(make as never, null, x, w);
+    const a = traces(make as never, null, x, w, lengths);
     const wasm = await useBackend('wasm');
     let b: ReturnType<typeof traces>;
     try {
-      b = traces(make as never, a.sd, x, w);
+      b = traces(make as never, a.sd, x, w, lengths);
     } finally {
       setBackend(ref);
     }

@@ -205,6 +205,7 @@ export function createNativeBackend(options: NativeBackendOptions = {}): NativeB
     },
 
     recurrenceForward(a, bHh) {
+      if (a.batchSizes) return false;
       checkSequence(a, 'recurrenceForward');
       if (bHh) need(bHh, gateCount(a.kind) * a.H, 'b_hh', 'recurrenceForward');
       X.recurrenceForward(CELLS[a.kind].code, a.T, a.B, a.H, a.reverse, a.gates, a.wHh, a.hInit, a.cInit, a.hs, a.cs, a.ghs,
@@ -213,6 +214,7 @@ export function createNativeBackend(options: NativeBackendOptions = {}): NativeB
     },
 
     recurrenceBackward(a, gOut, dG, dGh, dh, dc, initGrad = true) {
+      if (a.batchSizes) return false;
       const op = 'recurrenceBackward';
       checkSequence(a, op);
       const { T, B, H } = a, G = gateCount(a.kind);

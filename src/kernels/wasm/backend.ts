@@ -305,6 +305,7 @@ function assemble(options: WasmBackendOptions, memory: WebAssembly.Memory, share
     },
 
     recurrenceForward(a, bHh) {
+      if (a.batchSizes) return false;
       const { T, B, H } = a, G = gateCount(a.kind);
       need(a.gates, T * B * G * H, 'gates', 'recurrenceForward'); need(a.hs, T * B * H, 'hs', 'recurrenceForward');
       need(a.wHh, G * H * H, 'W_hh', 'recurrenceForward'); need(a.hInit, B * H, 'h0', 'recurrenceForward');
@@ -318,6 +319,7 @@ function assemble(options: WasmBackendOptions, memory: WebAssembly.Memory, share
     },
 
     recurrenceBackward(a, gOut, dG, dGh, dh, dc, initGrad = true) {
+      if (a.batchSizes) return false;
       const { T, B, H } = a, G = gateCount(a.kind);
       need(dG, T * B * G * H, 'dG', 'recurrenceBackward'); need(dh, B * H, 'dh', 'recurrenceBackward');
       if (gOut) need(gOut, T * B * H, 'gOut', 'recurrenceBackward');

@@ -125,3 +125,36 @@ export function select(a: Tensor, i: number): Tensor {
   });
   return out;
 }
+
+/**
+ * The slices of `a` at `index` along dimension `dim`, in that order (torch.index_select): out has
+ * index.length entries along dim. Backward adds each slice's gradient back where it came from, so an
+ * index may repeat.
+ */
+export function indexSelect(a: Tensor, dim: number, index: Int32Array | readonly number[]): Tensor {
+  if (!Number.isInteger(dim) || dim < 0 || dim >= a.ndim) throw new Error(`indexSelect: dimension ${dim} is out of range for shape ${shapeStr(a.shape)}`);
+  const size = a.shape[dim];
+  const idx = Int32Array.from(index);
+  for (let k = 0; k < idx.length; k++) {
+    if (idx[k] !== index[k] || idx[k] < 0 || idx[k] >= size) throw new Error(`indexSelect: index ${index[k]} is out of range for dimension ${dim} of shape ${shapeStr(a.shape)}`);
+  }
+  const outer = shapeSize(a.shape.slice(0, dim)), inner = shapeSize(a.shape.slice(dim + 1)), n = idx.length;
+  const out = Tensor.zeros([...a.shape.slice(0, dim), n, ...a.shape.slice(dim + 1)]);
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < n; k++) {
+      const src = (o * size + idx[k]) * inner;
+      out.data.set(a.data.subarray(src, src + inner), (o * n + k) * inner);
+    }
+  }
+  record('indexSelect', [a], [out], 0, ([g]) => {
+    const ga = gradSink(a);
+    if (!ga) return;
+    for (let o = 0; o < outer; o++) {
+      for (let k = 0; k < n; k++) {
+        const dst = (o * size + idx[k]) * inner, src = (o * n + k) * inner;
+        for (let j = 0; j < inner; j++) ga[dst + j] += g![src + j];
+      }
+    }
+  });
+  return out;
+}
