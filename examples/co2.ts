@@ -6,7 +6,7 @@
 // Data: npm install --save-dev vega-datasets
 // Run:  npx tsx examples/co2.ts      (RNNKIT_QUICK=1 for the tests' short run)
 // Its PyTorch twin, examples/pytorch/co2.py, trains the same model on the same windows in the same order.
-import { LSTM, Linear, Adam, Tensor, sub, mul, mean, select, trainStep, noGrad, manualSeed } from 'rnnkit';
+import { LSTM, Linear, Adam, Tensor, mseLoss, select, trainStep, noGrad, manualSeed } from 'rnnkit';
 import { loadCo2 } from './tasks/co2_data.js';
 import { epochOrder, QUICK } from './tasks/split.js';
 import { rmse, mae, r4 } from './tasks/metrics.js';
@@ -43,8 +43,7 @@ for (let epoch = 0; epoch < EPOCHS; epoch++) {
   let total = 0;
   for (let s = 0; s < order.length; s += BATCH) {
     const batch = order.slice(s, s + BATCH);
-    const err = sub(forward(batch), Tensor.from(batch.map((j) => z[j]), [batch.length, 1]));
-    const loss = mean(mul(err, err));
+    const loss = mseLoss(forward(batch), Tensor.from(batch.map((j) => z[j]), [batch.length, 1]));
     total += trainStep(loss, opt, { step: ++steps, clip: 5 }).loss * batch.length;
   }
   if ((epoch + 1) % (EPOCHS / 5) === 0) console.log(`epoch ${epoch + 1}  train mse ${(total / order.length).toFixed(4)}`);

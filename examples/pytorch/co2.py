@@ -39,8 +39,7 @@ for epoch in range(EPOCHS):
     total = 0.0
     for s in range(0, len(order), BATCH):
         batch = order[s:s + BATCH]
-        err = forward(batch) - torch.tensor([[z[j]] for j in batch], dtype=torch.float32)
-        loss = (err * err).mean()
+        loss = nn.functional.mse_loss(forward(batch), torch.tensor([[z[j]] for j in batch], dtype=torch.float32))
         opt.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(params, 5)

@@ -6,7 +6,7 @@ import time
 import torch
 from torch import nn
 
-from tasks_common import load_names, is_test, epoch_order, length_batches, accuracy, r4, QUICK
+from tasks_common import load_names, is_test, epoch_order, accuracy, r4, QUICK
 
 HIDDEN, BATCH, LR, EPOCHS = 64, 32, 3e-3, 2 if QUICK else 12
 ALPHABET = "abcdefghijklmnopqrstuvwxyz-' "
@@ -22,16 +22,23 @@ opt = torch.optim.Adam(params, lr=LR)
 
 
 def logits(batch):
-    T, B = len(batch[0][0]), len(batch)
-    ids = torch.tensor([[ALPHABET.index(n[0][t]) for n in batch] for t in range(T)])
-    _, h = gru(nn.functional.one_hot(ids, len(ALPHABET)).float())
+    lengths = [len(n[0]) for n in batch]
+    T, B = max(lengths), len(batch)
+    ids = torch.tensor([[ALPHABET.index(n[0][t]) if t < len(n[0]) else 0 for n in batch] for t in range(T)])
+    x = nn.functional.one_hot(ids, len(ALPHABET)).float()
+    _, h = gru(nn.utils.rnn.pack_padded_sequence(x, torch.tensor(lengths), enforce_sorted=False))
     return head(h.reshape(B, HIDDEN))
+
+
+def batches(order, size):
+    order = list(order)
+    return [order[k:k + size] for k in range(0, len(order), size)]
 
 
 def predict(items):
     pred = [0] * len(items)
     with torch.no_grad():
-        for idx in length_batches(range(len(items)), [len(n[0]) for n in items], 256, 0):
+        for idx in batches(range(len(items)), 256):
             out = logits([items[i] for i in idx])
             for b, i in enumerate(idx):
                 pred[i] = int(out[b, 1] > out[b, 0])
@@ -42,7 +49,7 @@ start = time.time()
 for epoch in range(EPOCHS):
     order = epoch_order([n[0] for n in train], epoch)
     total = count = 0
-    for idx in length_batches(order, [len(n[0]) for n in train], BATCH, epoch):
+    for idx in batches(order, BATCH):
         batch = [train[i] for i in idx]
         loss = nn.functional.cross_entropy(logits(batch), torch.tensor([n[1] for n in batch]))
         opt.zero_grad()
