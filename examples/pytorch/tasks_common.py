@@ -197,7 +197,7 @@ def load_co2():
         except ValueError:
             value = math.nan
         month = int(m.group(1)) * 12 + int(m.group(2)) - 1 if m else None
-        if not m or not (100 < value < 1000) or (rows and month <= rows[-1][0]):
+        if not m or not 1 <= int(m.group(2)) <= 12 or not (100 < value < 1000) or (rows and month <= rows[-1][0]):
             skipped['malformed rows'] += 1
             continue
         rows.append((month, line[:7], value))

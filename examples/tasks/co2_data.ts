@@ -7,11 +7,10 @@ import { packageDir, readSmallText, reportSkipped, fail } from './data_files.js'
 
 export const CO2_PACKAGE = 'vega-datasets';
 
-export interface Series { start: string; values: number[] }
+export interface Series { start: string; values: number[]; skipped: Record<string, number> }
 
-/** The longest gap-free tail of the monthly series. */
-export function loadCo2(): Series {
-  const file = path.join(packageDir(CO2_PACKAGE), 'data', 'co2-concentration.csv');
+/** The longest gap-free tail of the monthly series (of `file`, by default the package's). */
+export function loadCo2(file = path.join(packageDir(CO2_PACKAGE), 'data', 'co2-concentration.csv')): Series {
   const text = readSmallText(file, 1 << 20);
   if (text === null) fail(`${file} is missing or bigger than 1 MiB: reinstall ${CO2_PACKAGE}`);
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
@@ -22,7 +21,8 @@ export function loadCo2(): Series {
     const m = /^(\d{4})-(\d{2})-\d{2},([0-9.]+)(,|$)/.exec(line.trim());
     const value = m ? Number(m[3]) : NaN;
     const month = m ? Number(m[1]) * 12 + Number(m[2]) - 1 : NaN;
-    if (!m || !(value > 100 && value < 1000) || (rows.length > 0 && month <= rows[rows.length - 1].month)) {
+    const monthOk = m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 12;
+    if (!m || !monthOk || !(value > 100 && value < 1000) || (rows.length > 0 && month <= rows[rows.length - 1].month)) {
       skipped['malformed rows']++;
       continue;
     }
@@ -33,5 +33,5 @@ export function loadCo2(): Series {
   for (let i = 1; i < rows.length; i++) if (rows[i].month !== rows[i - 1].month + 1) first = i;
   const tail = rows.slice(first);
   if (tail.length < 120) fail(`${file} has no ten gap-free years of months: reinstall ${CO2_PACKAGE}`);
-  return { start: tail[0].date, values: tail.map((r) => r.value) };
+  return { start: tail[0].date, values: tail.map((r) => r.value), skipped };
 }

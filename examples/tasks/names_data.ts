@@ -10,10 +10,11 @@ export const NAME_LABELS = ['female', 'male'] as const;
 
 export interface Name { name: string; label: number }
 
-/** Both lists, each name once, those in both dropped; sorted by name. */
-export function loadNames(): { names: Name[]; inBoth: number } {
-  const lists = NAME_PACKAGES.map((pkg) => {
-    const file = path.join(packageDir(pkg), 'data', 'names.txt');
+/** Both lists (by default the packages' files), each name once, those in both dropped; sorted by name. */
+export function loadNames(files?: readonly [string, string]): { names: Name[]; inBoth: number; skipped: number } {
+  let skippedLines = 0;
+  const lists = NAME_PACKAGES.map((pkg, k) => {
+    const file = files?.[k] ?? path.join(packageDir(pkg), 'data', 'names.txt');
     const text = readSmallText(file, 1 << 20);
     if (text === null) fail(`${file} is missing or bigger than 1 MiB: reinstall ${pkg}`);
     const skipped = { 'lines that are not names': 0 };
@@ -24,7 +25,8 @@ export function loadNames(): { names: Name[]; inBoth: number } {
       if (s.length > 30 || !/^[a-z]+(?:[-' ][a-z]+)*$/i.test(s)) { skipped['lines that are not names']++; continue; }
       set.add(s.toLowerCase());
     }
-    reportSkipped(pkg, skipped);
+    reportSkipped(file, skipped);
+    skippedLines += skipped['lines that are not names'];
     if (set.size < 10) fail(`${file} holds only ${set.size} names: reinstall ${pkg}`);
     return set;
   });
@@ -37,5 +39,5 @@ export function loadNames(): { names: Name[]; inBoth: number } {
     }
   });
   names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { names, inBoth: inBoth / 2 };
+  return { names, inBoth: inBoth / 2, skipped: skippedLines };
 }

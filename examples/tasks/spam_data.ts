@@ -20,9 +20,11 @@ export function tokenizeMail(raw: string): string[] {
   return `${subject}\n${body}`.toLowerCase().match(/[a-z]+(?:'[a-z]+)*|[0-9]+|[$!]/g) ?? [];
 }
 
-/** Every readable message of the corpus, in the package's file order, its words cut to MAX_TOKENS. */
-export function loadSpam(): Message[] {
-  const dir = path.join(packageDir(SPAM_PACKAGE), 'data');
+/**
+ * Every readable message of the corpus (in `dir`, by default the package's data folder), in the order of
+ * its file list, its words cut to MAX_TOKENS.
+ */
+export function loadSpam(dir = path.join(packageDir(SPAM_PACKAGE), 'data')): { messages: Message[]; skipped: Record<string, number> } {
   const listText = readSmallText(path.join(dir, 'file_list.json'), 4 << 20);
   let list: unknown;
   try { list = JSON.parse(listText ?? ''); } catch { list = null; }
@@ -44,5 +46,5 @@ export function loadSpam(): Message[] {
   }
   reportSkipped(SPAM_PACKAGE, skipped);
   if (out.length < 10) fail(`${SPAM_PACKAGE} gave only ${out.length} readable messages: reinstall it`);
-  return out;
+  return { messages: out, skipped };
 }
