@@ -8,12 +8,12 @@
 // Its PyTorch twin, examples/pytorch/co2.py, trains the same model on the same windows in the same order.
 import { LSTM, Linear, Adam, Tensor, mseLoss, select, trainStep, noGrad, manualSeed } from 'rnnkit';
 import { loadCo2 } from './tasks/co2_data.js';
-import { epochOrder, QUICK } from './tasks/split.js';
+import { epochOrder, QUICK, SEED } from './tasks/split.js';
 import { rmse, mae, r4 } from './tasks/metrics.js';
 
 const WINDOW = 24, TEST = 120, HIDDEN = 32, BATCH = 32, LR = 5e-3, EPOCHS = QUICK ? 15 : 150;
 
-manualSeed(0);
+manualSeed(SEED);
 const { start: firstMonth, values: y } = loadCo2();
 const N = y.length, firstTest = N - TEST;
 const d = y.map((v, i) => (i === 0 ? 0 : v - y[i - 1])); // d[i]: the change into month i

@@ -7,13 +7,13 @@
 // Its PyTorch twin, examples/pytorch/names.py, trains the same model on the same split in the same order.
 import { GRU, Linear, Adam, OneHot, crossEntropy, trainStep, noGrad, manualSeed, reshape } from 'rnnkit';
 import { loadNames, type Name } from './tasks/names_data.js';
-import { isTest, epochOrder, QUICK } from './tasks/split.js';
+import { isTest, epochOrder, QUICK, SEED } from './tasks/split.js';
 import { accuracy, r4 } from './tasks/metrics.js';
 
 const HIDDEN = 64, BATCH = 32, LR = 3e-3, EPOCHS = QUICK ? 2 : 12;
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz-' ";
 
-manualSeed(0);
+manualSeed(SEED);
 const { names, inBoth } = loadNames();
 const train = names.filter((n) => !isTest(n.name)), test = names.filter((n) => isTest(n.name));
 const gru = new GRU({ inputSize: ALPHABET.length, hiddenSize: HIDDEN });

@@ -8,12 +8,12 @@
 // Its PyTorch twin, examples/pytorch/spam.py, trains the same model on the same split in the same order.
 import { GRU, Linear, Embedding, Adam, crossEntropy, trainStep, noGrad, manualSeed, select, concatLast } from 'rnnkit';
 import { loadSpam, type Message } from './tasks/spam_data.js';
-import { isTest, epochOrder, lengthBatches, QUICK } from './tasks/split.js';
+import { isTest, epochOrder, lengthBatches, QUICK, SEED } from './tasks/split.js';
 import { accuracy, f1, r4 } from './tasks/metrics.js';
 
 const VOCAB = 8000, EMBED = 32, HIDDEN = 32, BATCH = 32, LR = 2e-3, EPOCHS = QUICK ? 1 : 4;
 
-manualSeed(0);
+manualSeed(SEED);
 const all = loadSpam().messages;
 const train0 = all.filter((m) => !isTest(m.key)), test0 = all.filter((m) => isTest(m.key));
 // quick mode: every other message

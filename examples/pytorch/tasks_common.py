@@ -8,6 +8,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 QUICK = os.environ.get('RNNKIT_QUICK') == '1'
+SEED = int(os.environ.get('RNNKIT_SEED', '0') or 0)
 
 
 def fail(message):

@@ -43,5 +43,8 @@ export function lengthBatches(order: readonly number[], lengths: readonly number
   return batches.map((_, i) => i).sort((a, b) => key[a] - key[b] || a - b).map((i) => batches[i]);
 }
 
+/** The seed of the initial weights (RNNKIT_SEED, default 0): the split and the order do not depend on it. */
+export const SEED = Number.parseInt(process.env.RNNKIT_SEED ?? '0', 10) || 0;
+
 /** Quick mode (RNNKIT_QUICK=1): the tests' short runs of the examples. */
 export const QUICK = process.env.RNNKIT_QUICK === '1';
