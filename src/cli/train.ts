@@ -167,7 +167,7 @@ async function trainIn(out: string, lock: RunLock, ckpt: Awaited<ReturnType<type
   if ((steps.length || hasLatest) && !sameRun) {
     const last = steps.length ? checkpointName(steps[steps.length - 1]) : LATEST;
     throw new UsageError(`'${out}' already holds ${ckpt ? 'another' : 'a'} run (${last}): write ${ckpt ? 'the resumed run' : 'a new run'} to another folder (--out another-folder)` +
-      `${ckpt ? '' : `, or continue that one (npx rnnkit train --resume ${path.join(out, LATEST)})`}`);
+      `${ckpt ? '' : `, or continue that one (npx rnnkit train --resume ${path.join(out, hasLatest ? LATEST : last)})`}`);
   }
   const cleaned = await cleanRunDir(out);
   if (cleaned) notices.push(`removed ${cleaned} unfinished file${cleaned > 1 ? 's' : ''} an interrupted run left in ${out}`);

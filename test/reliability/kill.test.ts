@@ -20,6 +20,9 @@ const opts = ['--hidden', '16', '--seq', '16', '--batch', '4', '--val-every', '0
 
 const step = (name: string) => Number(name.slice(5));
 const checkpoints = (run: string) => readdirSync(run).filter((n) => /^step-\d+$/.test(n)).sort();
+// what a user resumes from: latest, or the last checkpoint when a kill came before the first run's latest was made
+const resumeArgs = (run: string) => existsSync(path.join(run, 'latest')) ? ['--resume', path.join(run, 'latest')]
+  : existsSync(run) && checkpoints(run).length ? ['--resume', path.join(run, checkpoints(run).at(-1)!)] : [];
 
 function assertComplete(run: string, where: string): number {
   const target = readlinkSync(path.join(run, 'latest'));
@@ -40,7 +43,7 @@ test(`${KILLS} kills at random moments: latest always complete, nothing lost, no
   const rng = new Generator(2024);
   let last = 0;
   for (let k = 0; k < KILLS && last < STEPS; k++) {
-    const resume = existsSync(path.join(run, 'latest')) ? ['--resume', path.join(run, 'latest')] : [];
+    const resume = resumeArgs(run);
     const child = rnnkitAsync(['train', '--data', data, ...opts, '--steps', String(STEPS), '--out', run, ...resume]);
     let err = '';
     child.stderr.on('data', (d) => { err += d; });
@@ -63,7 +66,7 @@ test(`${KILLS} kills at random moments: latest always complete, nothing lost, no
   }
   if (last < STEPS) {
     const finish = rnnkit(['train', '--data', data, ...opts, '--steps', String(STEPS), '--out', run,
-      ...(existsSync(path.join(run, 'latest')) ? ['--resume', path.join(run, 'latest')] : [])]);
+      ...resumeArgs(run)]);
     assert.equal(finish.status, 0, finish.out);
   }
   assert.equal(assertComplete(run, 'at the end'), STEPS);
