@@ -35,6 +35,7 @@ export {
   Module, Linear, Embedding, Dropout, Sequential, OneHot, RecurrentBase, RNN, RNNCell, LSTM, LSTMCell, GRU, GRUCell, uniform, normal,
   type StateDict, type TensorModule, type RecurrentOptions, type RecurrentOutput, type RecurrentState,
   type AnyRecurrent, type RecurrentStepper, type DirectionWeights, type RunOptions, type StepperOptions,
+  RecurrentLM, type RecurrentLMConfig, type RecurrentLMState,
 } from './nn/index.js';
 
 // optimizers, schedules and clipping
@@ -55,6 +56,9 @@ export {
   encodeSafetensors, decodeSafetensors, encodeCheckpoint, decodeCheckpointPart, MODEL_FILE, STATE_FILE,
   type SafetensorsFile, type Checkpoint, type CheckpointPart,
 } from './io/index.js';
+
+// ONNX: recurrent language models to and from standard ONNX graphs (needs the onnx-proto package)
+export { exportONNX, importONNX, type ONNXExportable, type ImportedONNX } from './io/index.js';
 
 // gradient-flow diagnostics
 export {
