@@ -77,9 +77,9 @@ export {
 
 // image captioning
 export {
-  Captioner, WordVocab, tokenize, decodeCaptions, corpusBleu, ciderD, scoreCaptions, evaluateCaptioner,
+  Captioner, WordVocab, tokenize, decodeCaptions, CaptionSearch, exportCaptionerStep, corpusBleu, ciderD, scoreCaptions, evaluateCaptioner,
   CaptionTrainer, captionerFromCheckpoint, defaultCaptionTrainConfig, CAPTION_CHECKPOINT_FORMAT,
-  type CaptionerConfig, type InjectMode, type CaptionState, type DecodeOptions, type BleuResult, type CaptionScores,
+  type CaptionerConfig, type InjectMode, type CaptionState, type DecodeOptions, type SearchOptions, type BleuResult, type CaptionScores,
   type CaptionDataset, type CaptionTrainConfig, type CaptionBatch,
 } from './caption/index.js';
 

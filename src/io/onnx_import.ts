@@ -53,7 +53,7 @@ export async function importONNX(bytes: Uint8Array, source = 'the ONNX model'): 
   } catch (e) {
     throw bad(`is not an ONNX model or is truncated (${String((e as Error)?.message ?? e).split('\n')[0]}); export it again`);
   }
-  const g = model.graph;
+  const g = model.graph as onnxProto.onnx.GraphProto | null;
   if (!g || !g.node.length) throw bad('is not an ONNX model: it has no graph nodes');
   if (g.node.length > MAX_NODES) throw bad(`has ${g.node.length} nodes, more than a recurrent model needs (${MAX_NODES} at most)`);
   const std = model.opsetImport.find((o) => !o.domain || o.domain === 'ai.onnx');
