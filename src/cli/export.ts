@@ -37,6 +37,8 @@ async function exportModel(f: ExportFlags): Promise<void> {
 async function writeNew(file: string, bytes: Uint8Array): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   await writingTo(file, '--out', async () => {
+    // the folder is created here, as the other commands create theirs: only once there is something to write
+    await fsp.mkdir(path.dirname(file), { recursive: true });
     try {
       await fsp.writeFile(tmp, bytes, { flag: 'wx' });
       await fsp.link(tmp, file);

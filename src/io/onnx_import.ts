@@ -154,7 +154,9 @@ class Reader {
       } else if (op in RECURRENT) {
         if (head) throw this.bad(`${this.show(n)} comes after the output layer; rnnkit reads recurrent layers followed by one Linear`);
         layers.push(n);
-      } else if ((op === 'MatMul' || op === 'Gemm') && layers.length) {
+      } else if ((op === 'MatMul' || op === 'Gemm') && !layers.length) {
+        throw this.bad(`${this.show(n)} comes before any RNN, LSTM or GRU node; rnnkit imports Gather/OneHot → RNN/LSTM/GRU → MatMul+Add/Gemm graphs`);
+      } else if (op === 'MatMul' || op === 'Gemm') {
         if (head) throw this.bad(`${this.show(n)} is a second output layer; rnnkit reads one Linear after the recurrent layers`);
         const transB = op === 'Gemm' && num(this.attr(n, 'transB')?.i ?? 0) === 1;
         if (op === 'Gemm' && (num(this.attr(n, 'transA')?.i ?? 0) || (this.attr(n, 'alpha')?.f ?? 1) !== 1 || (this.attr(n, 'beta')?.f ?? 1) !== 1)) throw this.bad(`${this.show(n)} scales or transposes its input; rnnkit reads a plain Linear`);
