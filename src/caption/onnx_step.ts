@@ -10,8 +10,9 @@ import type { Captioner } from './model.js';
  * statistics), `h` and, for the LSTM, `c` float32 [N, H] (the state; zeros at the first step), and
  * for inject = init `start` bool [N] (true at the first step, where h comes from the image).
  * Outputs: `logits` and `log_probs` float32 [N, V] for the next word, `h_out` (and `c_out`) [N, H].
+ * `metadata` goes into the model's metadata_props (rnnkit export stores the words as `rnnkit.vocab`).
  */
-export async function exportCaptionerStep(model: Captioner): Promise<Uint8Array> {
+export async function exportCaptionerStep(model: Captioner, opts: { metadata?: Record<string, string> } = {}): Promise<Uint8Array> {
   const g = new GraphBuilder(await loadOnnx());
   const { featureSize: F, hiddenSize: H, vocabSize: V, inject } = model.config;
   const lstm = model.rnn instanceof LSTM;
@@ -42,5 +43,5 @@ export async function exportCaptionerStep(model: Captioner): Promise<Uint8Array>
   return g.encode('rnnkit-captioner-step', [
     g.value('word', 'int64', ['N']), g.value('feature', 'float', ['N', F]), state('h'),
     ...(lstm ? [state('c')] : []), ...(inject === 'init' ? [g.value('start', 'bool', ['N'])] : []),
-  ], [g.value('logits', 'float', ['N', V]), g.value('log_probs', 'float', ['N', V]), state('h_out'), ...(lstm ? [state('c_out')] : [])]);
+  ], [g.value('logits', 'float', ['N', V]), g.value('log_probs', 'float', ['N', V]), state('h_out'), ...(lstm ? [state('c_out')] : [])], opts.metadata);
 }

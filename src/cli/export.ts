@@ -26,9 +26,14 @@ async function exportModel(f: ExportFlags): Promise<void> {
   await prepareOutputFile(f.out, '--out');
   const ckpt = await loadCheckpoint(f.checkpoint);
   const captioner = ckpt.model.meta.format === CAPTION_CHECKPOINT_FORMAT;
-  const bytes = captioner
-    ? await exportCaptionerStep(captionerFromCheckpoint(ckpt, ckpt.dir).model)
-    : await exportONNX(charLMFromCheckpoint(ckpt.model, ckpt.dir).model);
+  let bytes: Uint8Array;
+  if (captioner) {
+    const { model, vocab } = captionerFromCheckpoint(ckpt, ckpt.dir);
+    bytes = await exportCaptionerStep(model, { metadata: { 'rnnkit.vocab': JSON.stringify(vocab.words) } });
+  } else {
+    const { model, vocab } = charLMFromCheckpoint(ckpt.model, ckpt.dir);
+    bytes = await exportONNX(model, { metadata: { 'rnnkit.vocab': JSON.stringify(vocab.toJSON()) } });
+  }
   await writeNew(f.out, bytes);
   process.stderr.write(`wrote ${f.out}: the ${captioner ? 'captioner\'s decoder step' : 'character model'} from ${ckpt.dir} as ONNX (${bytes.length} bytes)\n`);
 }

@@ -63,9 +63,10 @@ export class GraphBuilder {
   }
 
   /** The whole model, encoded. */
-  encode(name: string, inputs: IValueInfo[], outputs: IValueInfo[]): Uint8Array {
+  encode(name: string, inputs: IValueInfo[], outputs: IValueInfo[], metadata: Record<string, string> = {}): Uint8Array {
     const model = this.onnx.ModelProto.create({
       irVersion: 8, producerName: 'rnnkit', opsetImport: [{ domain: '', version: ONNX_OPSET }],
+      metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
       graph: { name, node: this.nodes, initializer: this.inits, input: inputs, output: outputs },
     });
     return this.onnx.ModelProto.encode(model).finish();
@@ -132,9 +133,11 @@ export function checkExportable(model: unknown): asserts model is ONNXExportable
  * A recurrent language model (CharLM, RecurrentLM: ids → Embedding or one-hot → RNN | LSTM | GRU →
  * Linear) as an ONNX model (opset 14), its bytes. Inputs: `input_ids` int64 [T, B], `h0` and, for the
  * LSTM, `c0` float32 [layers·dirs, B, H]; outputs: `logits` float32 [T, B, V], `hn` and `cn`. T and B
- * are dynamic. A model of another shape is refused, naming its layer; onnx-proto must be installed.
+ * are dynamic. `metadata` goes into the model's metadata_props (rnnkit export stores the vocabulary
+ * there as `rnnkit.vocab`, a JSON array of the tokens by id). A model of another shape is refused,
+ * naming its layer; onnx-proto must be installed.
  */
-export async function exportONNX(model: ONNXExportable, opts: { name?: string } = {}): Promise<Uint8Array> {
+export async function exportONNX(model: ONNXExportable, opts: { name?: string; metadata?: Record<string, string> } = {}): Promise<Uint8Array> {
   checkExportable(model);
   const g = new GraphBuilder(await loadOnnx());
   const { rnn, head } = model;
@@ -163,5 +166,5 @@ export async function exportONNX(model: ONNXExportable, opts: { name?: string } 
   const state = (n: string) => g.value(n, 'float', [L * D, 'B', H]);
   const V = head.outFeatures;
   return g.encode(opts.name ?? 'rnnkit', [g.value('input_ids', 'int64', ['T', 'B']), state('h0'), ...(lstm ? [state('c0')] : [])],
-    [g.value('logits', 'float', ['T', 'B', V]), state('hn'), ...(lstm ? [state('cn')] : [])]);
+    [g.value('logits', 'float', ['T', 'B', V]), state('hn'), ...(lstm ? [state('cn')] : [])], opts.metadata);
 }

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync, symlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { rnnkit, tempDir } from '../helpers/cli.js';
+import { ROOT, rnnkit, tempDir } from '../helpers/cli.js';
 import { charRun, captionRun } from '../reliability/fixtures_models.js';
 import { loadCharLM, decodeCaptionsONNX } from '../../src/node.js';
 import { Tensor, decodeCaptions, captionerFromCheckpoint } from '../../src/index.js';
@@ -49,4 +50,23 @@ test('rnnkit export --onnx of a captioning checkpoint writes its decoder step, w
   const want = decodeCaptions(model, new Tensor(feats, [3, F]), { beam: 3 }).map((c) => [...c]);
   assert.deepEqual((await decodeCaptionsONNX(out, feats, { beam: 3 })).map((c) => [...c]), want);
   assert.ok(!existsSync(path.join(dir, `.step.onnx.${process.pid}.tmp`)));
+});
+
+test('the Node snippet of docs/onnx.md runs an exported char-LM and writes text in the model\'s characters', async () => {
+  const doc = readFileSync(path.join(ROOT, 'docs/onnx.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('## Running the exported model'));
+  const snippet = /```js\n([\s\S]*?)```/.exec(section);
+  assert.ok(snippet, 'docs/onnx.md has a ```js block under "Running the exported model"');
+  const dir = tempDir();
+  const r = rnnkit(['export', '--onnx', '--checkpoint', charRun(dir), '--out', path.join(dir, 'model.onnx')]);
+  assert.equal(r.status, 0, r.stderr);
+  writeFileSync(path.join(dir, 'snippet.mjs'), snippet[1]);
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  const run = spawnSync(process.execPath, ['snippet.mjs'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(run.status, 0, run.stderr);
+  const text = run.stdout.replace(/\n$/, '');
+  assert.equal([...text].length, 204);
+  assert.ok(text.startsWith('the '));
+  const { vocab } = await loadCharLM(path.join(dir, 'run'));
+  assert.deepEqual(vocab.unknown(text.slice(4)), []);
 });
