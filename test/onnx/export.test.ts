@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
-import { Tensor, Generator, RecurrentLM, CharLM, exportONNX, type CellName } from '../../src/index.js';
+import { Tensor, Generator, RecurrentLM, CharLM, exportONNX, importONNX, type CellName } from '../../src/index.js';
 
 const T = 5, B = 3, V = 11, H = 6;
 
@@ -76,4 +76,15 @@ test('a model that is not ids → recurrent → Linear is refused, naming the la
   const model = new RecurrentLM({ cell: 'gru', vocabSize: V, embedSize: 0, hiddenSize: H, numLayers: 1, bidirectional: false, outputSize: V });
   await assert.rejects(exportONNX({ rnn: model.head, head: model.head } as never), /layer 'rnn' \(Linear\) is not an RNN, LSTM or GRU/);
   await assert.rejects(exportONNX({ rnn: model.rnn, head: model.rnn } as never), /layer 'head' \(GRU\) is not a Linear/);
+});
+
+test('exportONNX then importONNX gives back the same model: the same parameters under the same names, one-hot or embedded, with or without biases', async () => {
+  for (const [cell, embedSize, bias, bidirectional] of [['lstm', 0, true, false], ['gru', 5, false, true], ['rnn', 3, true, true]] as const) {
+    const model = new RecurrentLM({ cell, nonlinearity: 'relu', vocabSize: V, embedSize, hiddenSize: H, numLayers: 2, bidirectional, outputSize: 4, bias }, new Generator(9));
+    const { model: back } = await importONNX(await exportONNX(model));
+    assert.deepEqual(back.config, { ...model.config, nonlinearity: cell === 'rnn' ? 'relu' : 'tanh' });
+    const sd = model.stateDict(), got = back.stateDict();
+    assert.deepEqual(Object.keys(got).sort(), Object.keys(sd).sort());
+    for (const k of Object.keys(sd)) assert.deepEqual(Array.from(got[k].data), Array.from(sd[k].data), k);
+  }
 });

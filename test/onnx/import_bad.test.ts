@@ -19,8 +19,10 @@ const edit = (name: string, change: (m: Model) => void): Uint8Array => {
   change(m);
   return onnx.ModelProto.encode(m).finish();
 };
-const nodeOf = (m: Model, op: string) => m.graph!.node.find((n) => n.opType === op)!;
-const initOf = (m: Model, input: string) => m.graph!.initializer.find((t) => t.name === input)!;
+/** The graph of a decoded model (decoded messages have every repeated field as an array). */
+const graphOf = (m: Model) => m.graph as onnxProto.onnx.GraphProto;
+const nodeOf = (m: Model, op: string) => graphOf(m).node.find((n) => n.opType === op)!;
+const initOf = (m: Model, input: string) => graphOf(m).initializer.find((t) => t.name === input)!;
 const weightW = (m: Model, op: string) => initOf(m, nodeOf(m, op).input![1]);
 
 const ROWS: { name: string; bytes: () => Uint8Array; message: RegExp }[] = [
@@ -28,7 +30,7 @@ const ROWS: { name: string; bytes: () => Uint8Array; message: RegExp }[] = [
   { name: 'truncated file', bytes: () => fixture('lstm_L2_bi').subarray(0, 3000), message: /is not an ONNX model or is truncated \(.*\); export it again/ },
   { name: 'not protobuf at all', bytes: () => new TextEncoder().encode('{"this": "is json"}\n'.repeat(20)), message: /is not an ONNX model/ },
   { name: 'unknown operator', bytes: () => edit('rnn_tanh_L2_bi', (m) => { nodeOf(m, 'Transpose').opType = 'FancyMix'; }), message: /node '.*' \(FancyMix\): operator FancyMix is not supported; rnnkit imports Gather\/OneHot → RNN\/LSTM\/GRU/ },
-  { name: 'operator after the output layer', bytes: () => edit('rnn_tanh_L1_uni', (m) => { m.graph!.node.push(onnx.NodeProto.create({ name: 'sm', opType: 'Softmax', input: ['logits'], output: ['p'] })); }), message: /node 'sm' \(Softmax\): operator Softmax is not supported/ },
+  { name: 'operator after the output layer', bytes: () => edit('rnn_tanh_L1_uni', (m) => { graphOf(m).node.push(onnx.NodeProto.create({ name: 'sm', opType: 'Softmax', input: ['logits'], output: ['p'] })); }), message: /node 'sm' \(Softmax\): operator Softmax is not supported/ },
   { name: 'custom operator set', bytes: () => edit('gru_L1_uni', (m) => { nodeOf(m, 'GRU').domain = 'com.example'; }), message: /is from the operator set 'com\.example'/ },
   { name: 'opset too old', bytes: () => edit('lstm_L1_uni', (m) => { m.opsetImport[0].version = 5; }), message: /ONNX opset 5 is not supported; rnnkit reads opsets 7 to 23/ },
   { name: 'opset from the future', bytes: () => edit('lstm_L1_uni', (m) => { m.opsetImport[0].version = 99; }), message: /ONNX opset 99 is not supported/ },
@@ -42,9 +44,9 @@ const ROWS: { name: string; bytes: () => Uint8Array; message: RegExp }[] = [
   { name: 'GRU with linear_before_reset = 0', bytes: () => edit('gru_L1_uni', (m) => { nodeOf(m, 'GRU').attribute = nodeOf(m, 'GRU').attribute!.filter((a) => a.name !== 'linear_before_reset'); }), message: /has linear_before_reset = 0; rnnkit's GRU is PyTorch's/ },
   { name: 'LSTM with a cell clip', bytes: () => edit('lstm_L1_uni', (m) => { nodeOf(m, 'LSTM').attribute!.push(onnx.AttributeProto.create({ name: 'clip', type: onnx.AttributeProto.AttributeType.FLOAT, f: 3 })); }), message: /has attribute clip, which rnnkit's layers do not have/ },
   { name: 'RNN with another activation', bytes: () => edit('rnn_tanh_L1_uni', (m) => { const n = nodeOf(m, 'RNN'); n.attribute = n.attribute!.filter((a) => a.name !== 'activations'); n.attribute.push(onnx.AttributeProto.create({ name: 'activations', type: onnx.AttributeProto.AttributeType.STRINGS, strings: [new TextEncoder().encode('Sigmoid')] })); }), message: /has activations sigmoid; rnnkit's RNN is Tanh or Relu/ },
-  { name: 'no recurrent layer', bytes: () => edit('rnn_tanh_L1_uni', (m) => { m.graph!.node = m.graph!.node.filter((n) => n.opType !== 'RNN'); }), message: /node '\/head\/MatMul' \(MatMul\) comes before any RNN, LSTM or GRU node/ },
+  { name: 'no recurrent layer', bytes: () => edit('rnn_tanh_L1_uni', (m) => { graphOf(m).node = graphOf(m).node.filter((n) => n.opType !== 'RNN'); }), message: /node '\/head\/MatMul' \(MatMul\) comes before any RNN, LSTM or GRU node/ },
   { name: 'no graph', bytes: () => edit('rnn_tanh_L1_uni', (m) => { m.graph = null; }), message: /has no graph nodes/ },
-  { name: 'weight computed in the graph', bytes: () => edit('lstm_L1_uni', (m) => { const n = nodeOf(m, 'LSTM'); m.graph!.initializer = m.graph!.initializer.filter((t) => t.name !== n.input![2]); }), message: /layer 0's R '.*' is computed in the graph, not stored/ },
+  { name: 'weight computed in the graph', bytes: () => edit('lstm_L1_uni', (m) => { const n = nodeOf(m, 'LSTM'); graphOf(m).initializer = graphOf(m).initializer.filter((t) => t.name !== n.input![2]); }), message: /layer 0's R '.*' is computed in the graph, not stored/ },
 ];
 
 for (const row of ROWS) {
