@@ -135,7 +135,7 @@ class Reader {
     const layers: INode[] = [];
     let head: { w: Float32Array; F: number; V: number; transposed: boolean } | null = null;
     let headBias: Float32Array | null = null;
-    let headOut = '';
+    let headOut = '', headIn = '', embedOut = '';
     for (const n of this.g.node) {
       const op = n.opType ?? '';
       if (n.domain && n.domain !== 'ai.onnx') throw this.bad(`${this.show(n)} is from the operator set '${n.domain}', which rnnkit does not read; only standard ONNX operators are supported`);
@@ -144,6 +144,7 @@ class Reader {
         if (embed || oneHot) throw this.bad(`${this.show(n)} is a second embedding; rnnkit reads one`);
         const { dims, data } = this.floats(ins[0], 2, 'the embedding weight');
         embed = { data, V: dims[0], E: dims[1] };
+        embedOut = n.output?.[0] ?? '';
       } else if (op === 'OneHot' && this.inputs.has(ins[0])) {
         if (embed || oneHot) throw this.bad(`${this.show(n)} is a second embedding; rnnkit reads one`);
         const depth = this.ints(ins[1]);
@@ -151,6 +152,7 @@ class Reader {
         const values = this.floats(ins[2], 1, 'the one-hot values').data;
         if (values.length !== 2 || values[0] !== 0 || values[1] !== 1) throw this.bad(`${this.show(n)} writes values other than 0 and 1`);
         oneHot = depth[0];
+        embedOut = n.output?.[0] ?? '';
       } else if (op in RECURRENT) {
         if (head) throw this.bad(`${this.show(n)} comes after the output layer; rnnkit reads recurrent layers followed by one Linear`);
         layers.push(n);
@@ -164,9 +166,11 @@ class Reader {
         head = { w: data, F: transB ? dims[1] : dims[0], V: transB ? dims[0] : dims[1], transposed: !transB };
         if (op === 'Gemm' && ins[2]) headBias = this.floats(ins[2], 1, 'the output layer\'s bias').data;
         headOut = n.output?.[0] ?? '';
+        headIn = ins[0];
       } else if (op === 'Add' && head && !headBias && ins.includes(headOut)) {
         const other = ins[0] === headOut ? ins[1] : ins[0];
         headBias = this.floats(other, 1, 'the output layer\'s bias').data;
+        headOut = n.output?.[0] ?? '';
       } else if (!SHAPE_OPS.has(op)) {
         throw this.bad(`${this.show(n)}: operator ${op} is not supported; rnnkit imports Gather/OneHot → RNN/LSTM/GRU → MatMul+Add/Gemm graphs`);
       }
@@ -174,7 +178,47 @@ class Reader {
     if (!embed && oneHot === null) throw this.bad('has no embedding (a Gather on a stored weight, or OneHot) of a graph input');
     if (!layers.length) throw this.bad('has no RNN, LSTM or GRU node');
     if (!head) throw this.bad('has no output layer (MatMul or Gemm with a stored weight) after the recurrent layers');
+    // the layers must feed each other as the model does: any other wiring (a last step picked, another
+    // axis order) would import as a model that computes something else
+    layers.forEach((n, l) => this.feeds(l === 0 ? embedOut : layers[l - 1].output?.[0] ?? '', n.input?.[0] ?? '', `the input of ${this.show(n)}`));
+    this.feeds(layers[layers.length - 1].output?.[0] ?? '', headIn, 'the input of the output layer');
+    if (!this.g.output.some((o) => this.reaches(o.name ?? '', headOut))) throw this.bad('no graph output is the output layer\'s result; rnnkit reads graphs whose output is the logits of every step');
     return this.build(embed, oneHot, layers, head, headBias);
+  }
+
+  /** Whether `name` is `target` passed through Identity nodes only. */
+  private reaches(name: string, target: string): boolean {
+    for (let i = 0; i < 8 && name !== target; i++) {
+      const p = this.producer.get(name);
+      if (p?.opType !== 'Identity') return false;
+      name = p.input?.[0] ?? '';
+    }
+    return name === target;
+  }
+
+  /**
+   * Checks that `name` is `source` moved only as the exporters move a recurrent output between layers:
+   * Squeeze of the direction axis, Transpose [0, 2, 1, 3] and Reshape to [T, B, dirs·H], Identity.
+   */
+  private feeds(source: string, name: string, what: string): void {
+    const walked: string[] = [];
+    for (let i = 0; i < 16; i++) {
+      if (name === source) return;
+      const p = this.producer.get(name);
+      const op = p?.opType ?? '';
+      const ins = p?.input ?? [];
+      const ints = (attr: string, input: number) => (this.attr(p!, attr)?.ints?.map(num) ?? (ins[input] ? this.ints(ins[input]) : null));
+      const ok = op === 'Identity'
+        || (op === 'Squeeze' && String(ints('axes', 1)) === '1')
+        || (op === 'Transpose' && String(ints('perm', -1)) === '0,2,1,3')
+        || (op === 'Reshape' && String(this.ints(ins[1])) === '0,0,-1');
+      if (!p || !ok) {
+        throw this.bad(`${what} is not the previous layer's output at every step: it comes through ${[...walked, p ? this.show(p) : `'${name}'`].join(' ← ')}; rnnkit reads embedding → recurrent layers → Linear at every step`);
+      }
+      walked.push(this.show(p));
+      name = ins[0];
+    }
+    throw this.bad(`${what} is more than 16 nodes from the previous layer`);
   }
 
   private build(embed: { data: Float32Array; V: number; E: number } | null, oneHot: number | null, layers: INode[],

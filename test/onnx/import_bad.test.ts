@@ -45,6 +45,20 @@ const ROWS: { name: string; bytes: () => Uint8Array; message: RegExp }[] = [
   { name: 'LSTM with a cell clip', bytes: () => edit('lstm_L1_uni', (m) => { nodeOf(m, 'LSTM').attribute!.push(onnx.AttributeProto.create({ name: 'clip', type: onnx.AttributeProto.AttributeType.FLOAT, f: 3 })); }), message: /has attribute clip, which rnnkit's layers do not have/ },
   { name: 'RNN with another activation', bytes: () => edit('rnn_tanh_L1_uni', (m) => { const n = nodeOf(m, 'RNN'); n.attribute = n.attribute!.filter((a) => a.name !== 'activations'); n.attribute.push(onnx.AttributeProto.create({ name: 'activations', type: onnx.AttributeProto.AttributeType.STRINGS, strings: [new TextEncoder().encode('Sigmoid')] })); }), message: /has activations sigmoid; rnnkit's RNN is Tanh or Relu/ },
   { name: 'no recurrent layer', bytes: () => edit('rnn_tanh_L1_uni', (m) => { graphOf(m).node = graphOf(m).node.filter((n) => n.opType !== 'RNN'); }), message: /node '\/head\/MatMul' \(MatMul\) comes before any RNN, LSTM or GRU node/ },
+  {
+    name: 'layers wired another way (another axis order)', message: /the input of node '.*' \(RNN\) is not the previous layer's output at every step: it comes through node '.*' \(Reshape\) ← node '.*' \(Transpose\)/,
+    bytes: () => edit('rnn_tanh_L2_bi', (m) => { nodeOf(m, 'Transpose').attribute![0].ints = [1, 2, 0, 3]; }),
+  },
+  {
+    name: 'only the last step read out', message: /the input of the output layer is not the previous layer's output at every step: it comes through node 'last' \(Gather\)/,
+    bytes: () => edit('gru_L1_uni', (m) => {
+      const mm = nodeOf(m, 'MatMul');
+      graphOf(m).node.splice(graphOf(m).node.indexOf(mm), 0, onnx.NodeProto.create({ name: 'last', opType: 'Gather', input: [mm.input![0], 'last_index'], output: ['last_step'] }));
+      graphOf(m).initializer.push(onnx.TensorProto.create({ name: 'last_index', dims: [], dataType: onnx.TensorProto.DataType.INT64, int64Data: [-1] }));
+      mm.input![0] = 'last_step';
+    }),
+  },
+  { name: 'no output is the logits', bytes: () => edit('gru_L1_uni', (m) => { graphOf(m).output = graphOf(m).output.filter((o) => o.name !== 'logits'); }), message: /no graph output is the output layer's result/ },
   { name: 'no graph', bytes: () => edit('rnn_tanh_L1_uni', (m) => { m.graph = null; }), message: /has no graph nodes/ },
   { name: 'weight computed in the graph', bytes: () => edit('lstm_L1_uni', (m) => { const n = nodeOf(m, 'LSTM'); graphOf(m).initializer = graphOf(m).initializer.filter((t) => t.name !== n.input![2]); }), message: /layer 0's R '.*' is computed in the graph, not stored/ },
 ];
