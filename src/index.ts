@@ -42,6 +42,7 @@ export {
   Module, Linear, Embedding, Dropout, Sequential, OneHot, RecurrentBase, RNN, RNNCell, LSTM, LSTMCell, GRU, GRUCell, uniform, normal,
   type StateDict, type TensorModule, type RecurrentOptions, type RecurrentOutput, type RecurrentState,
   type AnyRecurrent, type RecurrentStepper, type DirectionWeights, type RunOptions, type StepperOptions,
+  RecurrentLM, type RecurrentLMConfig, type RecurrentLMState,
 } from './nn/index.js';
 
 // optimizers, schedules and clipping
@@ -62,6 +63,9 @@ export {
   encodeSafetensors, decodeSafetensors, encodeCheckpoint, decodeCheckpointPart, MODEL_FILE, STATE_FILE,
   type SafetensorsFile, type Checkpoint, type CheckpointPart,
 } from './io/index.js';
+
+// ONNX: recurrent language models to and from standard ONNX graphs (needs the onnx-proto package)
+export { exportONNX, importONNX, type ONNXExportable, type ImportedONNX } from './io/index.js';
 
 // gradient-flow diagnostics
 export {
@@ -87,9 +91,9 @@ export {
 
 // image captioning
 export {
-  Captioner, WordVocab, tokenize, decodeCaptions, corpusBleu, ciderD, scoreCaptions, evaluateCaptioner,
+  Captioner, WordVocab, tokenize, decodeCaptions, CaptionSearch, exportCaptionerStep, corpusBleu, ciderD, scoreCaptions, evaluateCaptioner,
   CaptionTrainer, captionerFromCheckpoint, defaultCaptionTrainConfig, CAPTION_CHECKPOINT_FORMAT,
-  type CaptionerConfig, type InjectMode, type CaptionState, type DecodeOptions, type BleuResult, type CaptionScores,
+  type CaptionerConfig, type InjectMode, type CaptionState, type DecodeOptions, type SearchOptions, type BleuResult, type CaptionScores,
   type CaptionDataset, type CaptionTrainConfig, type CaptionBatch,
 } from './caption/index.js';
 

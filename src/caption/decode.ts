@@ -36,28 +36,18 @@ interface Hyp {
  * run in eval mode without the tape; `onProgress` is called with the number of images done.
  */
 export function decodeCaptions(model: Captioner, features: Tensor, opts: DecodeOptions = {}, onProgress?: (done: number) => void): Int32Array[] {
-  const method = opts.method ?? (opts.beam && opts.beam > 1 ? 'beam' : 'greedy');
-  const k = method === 'beam' ? opts.beam ?? 3 : 1;
-  const maxLength = opts.maxLength ?? 20;
-  const alpha = opts.lengthPenalty ?? 0;
-  const temperature = opts.temperature ?? 1;
-  if (!Number.isInteger(k) || k < 1) throw new Error(`beam width must be a positive integer, got ${k}`);
-  if (!Number.isInteger(maxLength) || maxLength < 1) throw new Error(`maximum caption length must be a positive integer, got ${maxLength}`);
-  if (!(temperature > 0)) throw new Error(`temperature must be > 0, got ${temperature}`);
-  if (!(alpha >= 0)) throw new Error(`length penalty must be ≥ 0, got ${alpha}`);
+  const o = searchOptions(opts);
   if (features.ndim !== 2) throw new Error(`decodeCaptions: features must be [N, F], got ${shapeStr(features.shape)}`);
-  const rng = opts.generator ?? defaultGenerator;
   const [N, F] = features.shape;
-  const chunk = opts.chunk ?? 250;
   const out: Int32Array[] = [];
   const wasTraining = model.training;
   model.eval();
   try {
     noGrad(() => {
-      for (let i0 = 0; i0 < N; i0 += chunk) {
-        const n = Math.min(chunk, N - i0);
+      for (let i0 = 0; i0 < N; i0 += o.chunk) {
+        const n = Math.min(o.chunk, N - i0);
         const feats = new Tensor(features.data.subarray(i0 * F, (i0 + n) * F), [n, F]);
-        out.push(...decodeChunk(model, feats, { method, k, maxLength, alpha, temperature, rng }));
+        out.push(...decodeChunk(model, feats, o));
         onProgress?.(i0 + n);
       }
     });
@@ -67,27 +57,81 @@ export function decodeCaptions(model: Captioner, features: Tensor, opts: DecodeO
   return out;
 }
 
-function decodeChunk(model: Captioner, feats: Tensor, o: { method: string; k: number; maxLength: number; alpha: number; temperature: number; rng: Generator }): Int32Array[] {
-  const n = feats.shape[0];
-  const V = model.config.vocabSize;
+/** DecodeOptions checked, with their defaults filled in. */
+export function searchOptions(opts: DecodeOptions): SearchOptions & { chunk: number } {
+  const method = opts.method ?? (opts.beam && opts.beam > 1 ? 'beam' : 'greedy');
+  const k = method === 'beam' ? opts.beam ?? 3 : 1;
+  const maxLength = opts.maxLength ?? 20;
+  const alpha = opts.lengthPenalty ?? 0;
+  const temperature = opts.temperature ?? 1;
+  if (!Number.isInteger(k) || k < 1) throw new Error(`beam width must be a positive integer, got ${k}`);
+  if (!Number.isInteger(maxLength) || maxLength < 1) throw new Error(`maximum caption length must be a positive integer, got ${maxLength}`);
+  if (!(temperature > 0)) throw new Error(`temperature must be > 0, got ${temperature}`);
+  if (!(alpha >= 0)) throw new Error(`length penalty must be ≥ 0, got ${alpha}`);
+  return { method, k, maxLength, alpha, temperature, rng: opts.generator ?? defaultGenerator, chunk: opts.chunk ?? 250 };
+}
+
+function decodeChunk(model: Captioner, feats: Tensor, o: SearchOptions): Int32Array[] {
   const image = model.imageTerm(feats);
   const every = model.config.inject === 'every';
-  const live: Hyp[][] = Array.from({ length: n }, (_, i) => [{ tokens: [], score: 0, row: i }]);
-  const done: { tokens: number[]; norm: number }[][] = Array.from({ length: n }, () => []);
-  const finished = new Uint8Array(n);
-  let ids = new Int32Array(n).fill(START_ID);
+  const search = new CaptionSearch(feats.shape[0], model.config.vocabSize, o);
   let imageRows = image;
   let state: CaptionState | null = null;
-  const norm = (score: number, len: number) => score / Math.pow(len, o.alpha);
+  let r: { output: Tensor; state: CaptionState } | null = null;
+  while (!search.finished) {
+    if (r && search.rows) {
+      state = { h: pickRows(r.state.h, search.rows), c: r.state.c ? pickRows(r.state.c, search.rows) : null };
+      if (every) imageRows = pickRows(imageRows, search.rows);
+    }
+    r = model.run(search.ids, [1, search.ids.length], imageRows, state);
+    search.advance(model.logits(r.output).data);
+  }
+  return search.captions();
+}
 
-  for (let t = 0; t <= o.maxLength; t++) {
-    const r = model.run(ids, [1, ids.length], imageRows, state);
+/** How {@link CaptionSearch} chooses words (DecodeOptions with the defaults filled in). */
+export interface SearchOptions {
+  method: string;
+  k: number;
+  maxLength: number;
+  alpha: number;
+  temperature: number;
+  rng: Generator;
+}
+
+/**
+ * The search over captions for n images, one step at a time, apart from the model that scores the
+ * words: `ids` are the words to feed next, each continuing row `rows[j]` of the previous step's batch
+ * (null at the first step, where row i is image i); `advance` takes the logits [ids.length, V] that
+ * the model gave for them. Greedy, sampling and beam search; decodeCaptions drives it with rnnkit's
+ * captioner, and a driver of an exported decoder step can drive it the same way.
+ */
+export class CaptionSearch {
+  ids: Int32Array;
+  rows: Int32Array | null = null;
+  finished = false;
+  private t = 0;
+  private readonly live: Hyp[][];
+  private readonly done: { tokens: number[]; norm: number }[][];
+  private readonly closed: Uint8Array;
+
+  constructor(private readonly n: number, private readonly V: number, private readonly o: SearchOptions) {
+    this.live = Array.from({ length: n }, (_, i) => [{ tokens: [], score: 0, row: i }]);
+    this.done = Array.from({ length: n }, () => []);
+    this.closed = new Uint8Array(n);
+    this.ids = new Int32Array(n).fill(START_ID);
+  }
+
+  /** Takes the logits [ids.length, V] of the words fed and sets the next ids and rows (or finished). */
+  advance(logits: Float32Array): void {
+    const { o, V, live, done, t } = this;
+    const norm = (score: number, len: number) => score / Math.pow(len, o.alpha);
     // a caption has at least one word: no <END> first
-    const logp = logSoftmax(model.logits(r.output).data, ids.length, V, o.temperature, t === 0);
+    const logp = logSoftmax(logits, this.ids.length, V, o.temperature, t === 0);
     const rows: number[] = [];
     const next: number[] = [];
-    for (let i = 0; i < n; i++) {
-      if (finished[i]) continue;
+    for (let i = 0; i < this.n; i++) {
+      if (this.closed[i]) continue;
       // at the length limit every live hypothesis ends, with <END>'s probability
       const cands = t === o.maxLength ? live[i].map((h, beam) => ({ beam, word: END_ID, score: h.score + logp[h.row * V + END_ID] }))
         : o.method === 'beam' ? topCandidates(live[i], logp, V, 2 * o.k) : pickOne(live[i][0], logp, V, o.method === 'sample', o.rng);
@@ -110,7 +154,7 @@ function decodeChunk(model: Captioner, feats: Tensor, o: { method: string; k: nu
       const bestDone = done[i].reduce((m, h) => Math.max(m, h.norm), -Infinity);
       const bound = kept.reduce((m, h) => Math.max(m, h.score / Math.pow(o.alpha > 0 ? o.maxLength + 1 : 1, o.alpha)), -Infinity);
       if (kept.length === 0 || bestDone >= bound) {
-        finished[i] = 1;
+        this.closed[i] = 1;
         // the rows already queued for this image are dropped
         rows.length -= kept.length;
         next.length -= kept.length;
@@ -120,17 +164,23 @@ function decodeChunk(model: Captioner, feats: Tensor, o: { method: string; k: nu
       kept.forEach((h, j) => { h.row = base + j; });
       live[i] = kept;
     }
-    if (rows.length === 0) break;
-    const sel = Int32Array.from(rows);
-    state = { h: pickRows(r.state.h, sel), c: r.state.c ? pickRows(r.state.c, sel) : null };
-    if (every) imageRows = pickRows(imageRows, sel);
-    ids = Int32Array.from(next);
+    this.t++;
+    if (rows.length === 0 || this.t > o.maxLength) {
+      this.finished = true;
+      return;
+    }
+    this.rows = Int32Array.from(rows);
+    this.ids = Int32Array.from(next);
   }
-  return done.map((d) => {
-    let best = d[0];
-    for (const h of d) if (h.norm > best.norm) best = h;
-    return Int32Array.from(best.tokens);
-  });
+
+  /** The best finished caption of every image, as word ids without <START> and <END>. */
+  captions(): Int32Array[] {
+    return this.done.map((d) => {
+      let best = d[0];
+      for (const h of d) if (h.norm > best.norm) best = h;
+      return Int32Array.from(best.tokens);
+    });
+  }
 }
 
 /** Row-wise log-softmax of logits / temperature, in double precision, with the never-written ids (and <END> when noEnd) at −∞. */

@@ -1,6 +1,7 @@
 export { tokenize, WordVocab, SPECIALS, NULL_ID, START_ID, END_ID, UNK_ID } from './vocab.js';
 export { Captioner, checkCaptionerConfig, type CaptionerConfig, type InjectMode, type CaptionState } from './model.js';
-export { decodeCaptions, type DecodeOptions } from './decode.js';
+export { decodeCaptions, CaptionSearch, searchOptions, type DecodeOptions, type SearchOptions } from './decode.js';
+export { exportCaptionerStep } from './onnx_step.js';
 export { corpusBleu, ngramCounts, type BleuResult } from './bleu.js';
 export { ciderD } from './cider.js';
 export { scoreCaptions, evaluateCaptioner, featureRows, type CaptionScores } from './evaluate.js';

@@ -4,6 +4,7 @@ import { addTrainCommand } from './train.js';
 import { addSampleCommand } from './sample.js';
 import { addGradflowCommand } from './gradflow/index.js';
 import { addCaptionCommand } from './caption/index.js';
+import { addExportCommand } from './export.js';
 import { runCommand } from './errors.js';
 import { endQuietlyWhenOutputCloses } from './stdout.js';
 import { packageVersion } from './version.js';
@@ -18,6 +19,7 @@ addTrainCommand(program);
 addSampleCommand(program);
 addGradflowCommand(program);
 addCaptionCommand(program);
+addExportCommand(program);
 // RNNKIT_PARSE_ONLY=1: stop once the options are parsed and checked (preAction runs after that), so a test
 // can check that a documented command line is accepted without running it
 program.hook('preAction', () => {

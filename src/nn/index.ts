@@ -11,3 +11,4 @@ export {
 export { RecurrentStepper, type StepperOptions } from './recurrent_step.js';
 export { uniform, normal } from './init.js';
 export { crossEntropy } from '../tensor/index.js';
+export { RecurrentLM, type RecurrentLMConfig, type RecurrentLMState } from './recurrent_lm.js';

@@ -5,7 +5,9 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import sharp from 'sharp';
 import { rnnkit, tempDir, makeCorpus, CLI } from '../helpers/cli.js';
+import onnxProto from 'onnx-proto';
 import { tinyClassifier } from '../helpers/onnx.js';
+import { decodeCaptionsONNX } from '../../src/node.js';
 
 /*
  * The caption commands run as a user runs them, on a tiny world the test makes itself: an ONNX
@@ -129,6 +131,24 @@ test('caption train → eval → describe on the tiny world: the captions name t
   assert.match(lines[1], /^blue11\.jpg: .*\bblue\b/);
   assert.match(d.stderr, /skipped .*broken\.jpg: /);
   assert.match(d.stderr, /2 of 3 photos captioned; 1 could not be decoded/);
+});
+
+test('the decoder step that rnnkit export --onnx writes, searched under ONNX Runtime, gives the captions rnnkit caption describe writes', async () => {
+  const step = path.join(dir, 'step.onnx');
+  const x = rnnkit(['export', '--onnx', '--checkpoint', run, '--out', step]);
+  assert.equal(x.status, 0, x.out);
+  const photos = ['red10.png', 'blue11.jpg', 'red03.png', 'blue04.jpg', 'red07.png'];
+  const d = rnnkit(['caption', 'describe', '--checkpoint', run, '--cnn', cnn, ...pre, ...js, ...photos.map((p) => path.join(images, p))]);
+  assert.equal(d.status, 0, d.out);
+  // the same photos' features, as caption features wrote them with the same CNN and preprocessing
+  const names = readFileSync(path.join(path.dirname(feats), 'images.txt'), 'utf8').trim().split('\n');
+  const all = new Float32Array(new Uint8Array(readFileSync(feats)).buffer), F = 8;
+  const rows = new Float32Array(photos.length * F);
+  photos.forEach((p, i) => rows.set(all.subarray(names.indexOf(p) * F, (names.indexOf(p) + 1) * F), i * F));
+  const bytes = new Uint8Array(readFileSync(step));
+  const words = JSON.parse(onnxProto.onnx.ModelProto.decode(bytes).metadataProps.find((m) => m.key === 'rnnkit.vocab')!.value!) as string[];
+  const captions = await decodeCaptionsONNX(bytes, rows, { beam: 3 });
+  assert.deepEqual(d.stdout.trim().split('\n'), photos.map((p, i) => `${p}: ${[...captions[i]].map((w) => words[w]).join(' ')}`));
 });
 
 test('caption commands refuse bad input with one line that says what is wrong', () => {

@@ -128,6 +128,9 @@ for (let step = 1; step <= 40; step++) {
     noNpmWarning(r.out);
     assert.equal(r.stdout, '');
     assert.equal(r.stderr, 'rnnkit: rnnkit gradflow needs vega and vega-lite, which are not installed: npm install vega vega-lite\n');
+    const onnx = npx(app, ['export', '--onnx', '--out', path.join(work, 'model.onnx')]);
+    assert.equal(onnx.status, 1, onnx.out);
+    assert.equal(onnx.stderr, 'rnnkit: rnnkit export --onnx needs onnx-proto, which is not installed: npm install onnx-proto\n');
   });
 
   test('train --data sotu without its optional package names it and the install line, in one line', (t) => {
