@@ -83,7 +83,7 @@ export function probePyTorch(o: PyTorchOptions): PyTorchInfo {
 }
 
 /** Refuses what the engine does not run, before anything is written. */
-export function checkPyTorchRun(config: TrainConfig, o: PyTorchOptions): void {
+export function checkPyTorchRun(config: Pick<TrainConfig, 'optimizer' | 'batch'>, o: PyTorchOptions): void {
   if (!PYTORCH_OPTIMIZERS.includes(config.optimizer)) {
     throw new UsageError(`--engine pytorch runs --optimizer ${PYTORCH_OPTIMIZERS.join(' or ')}, not ${config.optimizer}: use one of those, or --engine rnnkit`);
   }
@@ -91,6 +91,15 @@ export function checkPyTorchRun(config: TrainConfig, o: PyTorchOptions): void {
   if (config.batch % world !== 0) {
     throw new UsageError(`--batch ${config.batch} does not split evenly over ${world} process${world > 1 ? 'es' : ''} (--nproc ${o.nproc}${o.nnodes > 1 ? ` × --nnodes ${o.nnodes}` : ''}): give a --batch that is a multiple of ${world}`);
   }
+}
+
+/** The options once the rendezvous port is known and the Python is checked. */
+export type PreparedPyTorch = PyTorchOptions & PyTorchInfo & { port: number };
+
+/** Checks the port, then the Python and its torch (one line for each problem); nothing is written. */
+export async function preparePyTorch(o: PyTorchOptions): Promise<PreparedPyTorch> {
+  const port = await rendezvousPort(o);
+  return { ...o, ...probePyTorch(o), port };
 }
 
 /** A port for the rendezvous: the one given, checked to be free here, or one the system hands out. */
@@ -131,8 +140,7 @@ export interface PyTorchRun {
  * Trains on PyTorch until the run's steps are done; returns the last checkpoint saved and whether the
  * run was stopped. A failure is one UsageError (or DivergedError) line naming the cause.
  */
-export async function trainOnPyTorch(o: PyTorchOptions, r: PyTorchRun): Promise<{ last: string; step: number; interrupted: boolean }> {
-  const port = await rendezvousPort(o);
+export async function trainOnPyTorch(o: PreparedPyTorch, r: PyTorchRun): Promise<{ last: string; step: number; interrupted: boolean }> {
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'rnnkit-pytorch-'));
   try {
     const files = encodeCheckpoint(r.checkpoint);
@@ -144,7 +152,7 @@ export async function trainOnPyTorch(o: PyTorchOptions, r: PyTorchRun): Promise<
     await fsp.writeFile(path.join(work, 'val.i32'), bytes(r.trainer.valIds));
     const threadsPerRank = Math.max(1, Math.floor(os.availableParallelism() / o.nproc));
     await fsp.writeFile(path.join(work, 'spec.json'), JSON.stringify({ device: o.device, run: r.run, parentPid: process.pid, threadsPerRank }));
-    return await launch(o, port, work, threadsPerRank, r);
+    return await launch(o, o.port, work, threadsPerRank, r);
   } finally {
     await fsp.rm(work, { recursive: true, force: true });
   }

@@ -13,7 +13,7 @@ import { UsageError } from './errors.js';
 import { CAPTION_CHECKPOINT_FORMAT } from '../caption/index.js';
 import { kernels, setBackend, withBackend, profiled } from '../kernels/index.js';
 import { GradFlowMonitor } from '../diagnostics/training_monitor.js';
-import { probePyTorch, checkPyTorchRun, trainOnPyTorch, type PyTorchOptions } from './pytorch_engine.js';
+import { preparePyTorch, checkPyTorchRun, trainOnPyTorch, type PyTorchOptions, type PreparedPyTorch } from './pytorch_engine.js';
 import type { Checkpoint } from '../io/index.js';
 
 /** Runs fn with the plain backend, so that a profile counts training steps only. */
@@ -103,7 +103,7 @@ async function train(f: TrainFlags, cmd: Command): Promise<void> {
   }
   if (f.resume !== undefined && f.resume.trim() === '') throw new UsageError('--resume is empty: give a run folder, its latest, or a checkpoint folder');
   const notices: string[] = [];
-  const engine = engineOptions(f, given);
+  const engineFlags = engineOptions(f, given);
 
   // what to train: a new run's configuration, or a checkpoint's (read before anything is written)
   let ckpt: Awaited<ReturnType<typeof loadCheckpoint>> | null = null;
@@ -135,6 +135,7 @@ async function train(f: TrainFlags, cmd: Command): Promise<void> {
     run[key] = f[key];
   }
   if (overrides.length) notices.push(`resuming with ${overrides.join(', ')} from the command line instead of the checkpoint's`);
+  const engine = engineFlags ? await preparePyTorch(engineFlags) : null;
 
   // the run folder: writable, ours alone (locked), holding no other run, cleaned of a dead writer's leftovers
   const created = await ensureWritableDir(out, 'run folder');
@@ -153,7 +154,7 @@ async function train(f: TrainFlags, cmd: Command): Promise<void> {
 }
 
 async function trainIn(out: string, lock: RunLock, ckpt: Awaited<ReturnType<typeof loadCheckpoint>> | null, run: RunOptions,
-  notices: string[], f: TrainFlags, given: (key: string) => boolean, onSaved: () => void, engine: (PyTorchOptions & { torch: string }) | null): Promise<void> {
+  notices: string[], f: TrainFlags, given: (key: string) => boolean, onSaved: () => void, engine: PreparedPyTorch | null): Promise<void> {
   if (lock.tookOver) notices.push(`took over the lock of ${out} from process ${lock.tookOver.pid || '(unknown)'}, which is no longer running`);
   const steps = await listCheckpoints(out);
   const hasLatest = await exists(path.join(out, LATEST));
@@ -301,8 +302,8 @@ async function trainIn(out: string, lock: RunLock, ckpt: Awaited<ReturnType<type
 const ENGINE_FLAGS = ['nproc', 'device', 'python', 'nnodes', 'nodeRank', 'masterAddr', 'masterPort'];
 const RNNKIT_ONLY = ['backend', 'threads', 'profile', 'gradflowEvery'];
 
-/** The PyTorch engine's options (null for rnnkit's own), checked and probed before anything is written. */
-function engineOptions(f: TrainFlags, given: (key: string) => boolean): (PyTorchOptions & { torch: string }) | null {
+/** The PyTorch engine's options (null for rnnkit's own), checked before anything is read or written. */
+function engineOptions(f: TrainFlags, given: (key: string) => boolean): PyTorchOptions | null {
   const list = (keys: string[]) => keys.map(flagOf).join(', ');
   if (f.engine !== 'pytorch') {
     const wrong = ENGINE_FLAGS.filter(given);
@@ -317,7 +318,8 @@ function engineOptions(f: TrainFlags, given: (key: string) => boolean): (PyTorch
     throw new UsageError(`--nnodes ${f.nnodes} needs --master-addr and --master-port (the machine with --node-rank 0, and a free port on it), the same on every machine`);
   }
   const o: PyTorchOptions = { python: f.python, nproc: f.nproc, device: f.device, nnodes: f.nnodes, nodeRank: f.nodeRank, masterAddr: f.masterAddr, masterPort: f.masterPort };
-  return { ...o, torch: probePyTorch(o).torch };
+  if (!f.resume) checkPyTorchRun(f, o); // a resumed run's configuration is checked once read
+  return o;
 }
 
 /** The run options a checkpoint stored (untrusted: each is checked as the command line would). */
