@@ -225,7 +225,7 @@ async function launch(o: PyTorchOptions, port: number, work: string, threads: nu
 /** One line from torch.distributed.run's report of a failed run. */
 function whyStopped(code: number | null, signal: NodeJS.Signals | null, stderr: string[], lastGood: string | null): string {
   const text = stderr.join('\n');
-  const kept = lastGood ? `the last good checkpoint (${lastGood}) is untouched: resume from it with --resume` : 'no checkpoint was written';
+  const kept = lastGood ? `the last good checkpoint (${lastGood}) is untouched, and rnnkit train --resume continues from it` : 'no checkpoint was written';
   if (/address already in use|EADDRINUSE/i.test(text)) return `the rendezvous port is in use (another run on it?): pick another --master-port, or leave it out; ${kept}`;
   const rank = /\brank\s*:\s*(\d+)/.exec(text)?.[1];
   const exit = /exitcode\s*:\s*(-?\d+)/.exec(text)?.[1];
