@@ -89,7 +89,7 @@ describe('rnnkit train --engine pytorch', () => {
     const dir = tempDir('rnnkit-pytorch-');
     const r = rnnkit(['train', '--device', 'cuda', '--out', 'run', ...pytorch(1)], dir);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, new RegExp(`^rnnkit: --device cuda: the torch ${torchVersion!.replace(/[.+]/g, '\\$&')} of '${PY}' has no CUDA device it can use .*use --device cpu\n$`));
+    assert.match(r.stderr, new RegExp(`^rnnkit: --device cuda: the torch ${torchVersion!.replace(/[.+]/g, '\\$&')} of '${PY}' has no CUDA device it can use .*: use --device cpu, or give --python PATH of a CUDA build of torch\n$`));
     assert.ok(!existsSync(path.join(dir, 'run')));
   });
 
