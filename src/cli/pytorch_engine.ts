@@ -227,8 +227,10 @@ function whyStopped(code: number | null, signal: NodeJS.Signals | null, stderr: 
   const text = stderr.join('\n');
   const kept = lastGood ? `the last good checkpoint (${lastGood}) is untouched, and rnnkit train --resume continues from it` : 'no checkpoint was written';
   if (/address already in use|EADDRINUSE/i.test(text)) return `the rendezvous port is in use (another run on it?): pick another --master-port, or leave it out; ${kept}`;
-  const rank = /\brank\s*:\s*(\d+)/.exec(text)?.[1];
-  const exit = /exitcode\s*:\s*(-?\d+)/.exec(text)?.[1];
+  // torch.distributed.run's summary: the first failure it observed comes after "Root Cause"
+  const cause = text.slice(Math.max(0, text.indexOf('Root Cause')));
+  const rank = /\brank\s*:\s*(\d+)/.exec(cause)?.[1];
+  const exit = /exitcode\s*:\s*(-?\d+)/.exec(cause)?.[1];
   const how = exit === undefined ? '' : Number(exit) < 0 ? ` (killed by signal ${-Number(exit)})` : ` (exit code ${exit})`;
   if (rank !== undefined) return `PyTorch process rank ${rank} died${how}, so the run stopped: ${kept}`;
   const last = stderr.filter((l) => /\S/.test(l) && !/^\s*(File |Traceback|\^)/.test(l)).pop()?.trim();
