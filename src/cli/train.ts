@@ -257,7 +257,7 @@ async function trainIn(out: string, lock: RunLock, ckpt: Awaited<ReturnType<type
   try {
     if (engine) {
       const r = await trainOnPyTorch(engine, {
-        trainer, checkpoint: withRun(trainer.checkpoint(dataName)), run, reporter, save: saveAt, onStop: (stop) => { stopEngine = stop; }, lastGood: () => lastGood,
+        trainer, checkpoint: withRun(trainer.checkpoint(dataName)), run, reporter, save: saveAt, onStop: (stop) => { stopEngine = stop; if (stopSignal) stop(); }, lastGood: () => lastGood,
       });
       lastSaved = r.last || (lastGood ?? '');
       trainer.step = r.step; // where the engine's run ended (the trainer itself did not step)
