@@ -13,6 +13,8 @@ import { UsageError } from './errors.js';
 import { CAPTION_CHECKPOINT_FORMAT } from '../caption/index.js';
 import { kernels, setBackend, withBackend, profiled } from '../kernels/index.js';
 import { GradFlowMonitor } from '../diagnostics/training_monitor.js';
+import { preparePyTorch, checkPyTorchRun, trainOnPyTorch, type PyTorchOptions, type PreparedPyTorch } from './pytorch_engine.js';
+import type { Checkpoint } from '../io/index.js';
 
 /** Runs fn with the plain backend, so that a profile counts training steps only. */
 function withoutProfiler(p: ReturnType<typeof profiled> | null, fn: () => void): void {
@@ -27,6 +29,7 @@ interface TrainFlags {
   sampleLength: number; temperature: number; checkpointEvery: number; keep: number; seed: number; carry: boolean;
   tokens: 'char' | 'word'; vocabSize?: number;
   out: string; resume?: string; json?: boolean; backend: BackendChoice; threads?: number; logEvery: number; profile?: boolean; gradflowEvery: number;
+  engine: 'rnnkit' | 'pytorch'; nproc: number; device: 'cpu' | 'cuda'; python: string; nnodes: number; nodeRank: number; masterAddr?: string; masterPort?: number;
 }
 
 const d = defaultTrainConfig;
@@ -93,6 +96,14 @@ export function addTrainCommand(program: Command): void {
     .option('--profile', 'time every kernel and print where the training steps spent their time')
     .option('--log-every <steps>', 'without a terminal: print a step line every N steps', int(1), RUN_DEFAULTS.logEvery)
     .option('--gradflow-every <steps>', 'every N steps log each layer\'s gradient norm, the clip ratio and σ_max(W_hh) (0: off)', int(0), RUN_DEFAULTS.gradflowEvery)
+    .option('--engine <name>', 'who trains: rnnkit, or pytorch (PyTorch DistributedDataParallel through torch.distributed.run)', oneOf('rnnkit', 'pytorch'), 'rnnkit')
+    .option('--nproc <n>', '--engine pytorch: processes on this machine (the streams of --batch are split among them)', int(1), 1)
+    .option('--device <kind>', '--engine pytorch: cpu (gloo) or cuda (nccl, one GPU per process)', oneOf('cpu', 'cuda'), 'cpu')
+    .option('--python <path>', '--engine pytorch: the Python 3 with torch 1.13 or later to run', 'python3')
+    .option('--nnodes <n>', '--engine pytorch: machines taking part (each runs this command with its --node-rank)', int(1), 1)
+    .option('--node-rank <n>', '--engine pytorch: this machine\'s number, from 0', int(0), 0)
+    .option('--master-addr <host>', '--engine pytorch: the address of the machine with --node-rank 0')
+    .option('--master-port <port>', '--engine pytorch: the rendezvous port on that machine (default: a free one, on one machine)', int(1))
     .action(async (flags: TrainFlags, cmd: Command) => train(flags, cmd));
 }
 
@@ -104,6 +115,7 @@ async function train(f: TrainFlags, cmd: Command): Promise<void> {
   if (given('vocabSize') && f.tokens !== 'word' && !f.resume) throw new UsageError(`--vocab-size applies to word-level runs: add --tokens word, or leave --vocab-size out`);
   if (f.resume !== undefined && f.resume.trim() === '') throw new UsageError('--resume is empty: give a run folder, its latest, or a checkpoint folder');
   const notices: string[] = [];
+  const engineFlags = engineOptions(f, given);
 
   // what to train: a new run's configuration, or a checkpoint's (read before anything is written)
   let ckpt: Awaited<ReturnType<typeof loadCheckpoint>> | null = null;
@@ -138,13 +150,14 @@ async function train(f: TrainFlags, cmd: Command): Promise<void> {
     run[key] = f[key];
   }
   if (overrides.length) notices.push(`resuming with ${overrides.join(', ')} from the command line instead of the checkpoint's`);
+  const engine = engineFlags ? await preparePyTorch(engineFlags) : null;
 
   // the run folder: writable, ours alone (locked), holding no other run, cleaned of a dead writer's leftovers
   const created = await ensureWritableDir(out, 'run folder');
   const lock = lockRunDir(out);
   let saved = false;
   try {
-    await trainIn(out, lock, ckpt, run, notices, f, given, () => { saved = true; });
+    await trainIn(out, lock, ckpt, run, notices, f, given, () => { saved = true; }, engine);
   } catch (e) {
     // a run that stops before its first checkpoint leaves no trace: the lock goes, and the folders it made
     if (!saved) {
@@ -156,7 +169,7 @@ async function train(f: TrainFlags, cmd: Command): Promise<void> {
 }
 
 async function trainIn(out: string, lock: RunLock, ckpt: Awaited<ReturnType<typeof loadCheckpoint>> | null, run: RunOptions,
-  notices: string[], f: TrainFlags, given: (key: string) => boolean, onSaved: () => void): Promise<void> {
+  notices: string[], f: TrainFlags, given: (key: string) => boolean, onSaved: () => void, engine: PreparedPyTorch | null): Promise<void> {
   if (lock.tookOver) notices.push(`took over the lock of ${out} from process ${lock.tookOver.pid || '(unknown)'}, which is no longer running`);
   const steps = await listCheckpoints(out);
   const hasLatest = await exists(path.join(out, LATEST));
@@ -215,26 +228,35 @@ async function trainIn(out: string, lock: RunLock, ckpt: Awaited<ReturnType<type
       trainer = CharLMTrainer.create(corpus.text, config);
     }
   }
+  if (engine) checkPyTorchRun(trainer.config, engine);
 
   const total = trainer.config.steps;
   const reporter: Reporter = f.json ? jsonReporter() : process.stdout.isTTY ? terminalReporter(total) : lineReporter(run.logEvery);
   let stopSignal: NodeJS.Signals | null = null;
+  let stopEngine: (() => void) | null = null;
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopSignal) { // a second Ctrl-C leaves at once (the handler stays until exit)
       reporter.close();
       process.exit(130);
     }
     stopSignal = sig;
+    stopEngine?.();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let lastGood: string | null = ckpt ? await linkTarget(ckpt.dir) : null;
-  const save = async () => {
-    const c = trainer.checkpoint(dataName);
-    if (c.state) c.state.meta.run = run;
-    const dir = await saveCheckpoint(out, trainer.step, c, run.keep);
+  const saveAt = async (step: number, c: Checkpoint) => {
+    const dir = await saveCheckpoint(out, step, c, run.keep);
     onSaved();
     lastGood = dir;
+    return dir;
+  };
+  const withRun = (c: Checkpoint) => {
+    if (c.state) c.state.meta.run = run;
+    return c;
+  };
+  const save = async () => {
+    const dir = await saveAt(trainer.step, withRun(trainer.checkpoint(dataName)));
     reporter.emit({ event: 'checkpoint', step: trainer.step, path: dir });
     return dir;
   };
@@ -246,7 +268,8 @@ async function trainIn(out: string, lock: RunLock, ckpt: Awaited<ReturnType<type
 
   reporter.emit({
     event: 'start', steps: total, fromStep: trainer.step, params: trainer.model.numParameters(), vocab: trainer.vocab.size,
-    trainChars: trainer.streams.ids.length, valChars: trainer.valIds.length, backend, threads, out, data: dataName, config: trainer.config,
+    trainChars: trainer.streams.ids.length, valChars: trainer.valIds.length,
+    backend: engine ? `PyTorch ${engine.torch} ${engine.device} (${engine.nproc * engine.nnodes} processes)` : backend, threads: engine ? 1 : threads, out, data: dataName, config: trainer.config,
     ...(trainer.config.tokens === 'word' ? { unit: 'word' as const } : {}),
   });
   for (const text of notices) reporter.emit({ event: 'notice', text });
@@ -256,7 +279,15 @@ async function trainIn(out: string, lock: RunLock, ckpt: Awaited<ReturnType<type
   if (profiler) setBackend(profiler);
   const monitor = run.gradflowEvery > 0 ? new GradFlowMonitor(trainer.model, run.gradflowEvery, trainer.config.clip, trainer.config.hidden) : null;
   try {
-    while (!trainer.done && !stopSignal) {
+    if (engine) {
+      const r = await trainOnPyTorch(engine, {
+        trainer: trainer as CharLMTrainer, // checkPyTorchRun refused word-level runs
+        checkpoint: withRun(trainer.checkpoint(dataName)), run, reporter, save: saveAt, onStop: (stop) => { stopEngine = stop; if (stopSignal) stop(); }, lastGood: () => lastGood,
+      });
+      lastSaved = r.last || (lastGood ?? '');
+      trainer.step = r.step; // where the engine's run ended (the trainer itself did not step)
+    }
+    while (!engine && !trainer.done && !stopSignal) {
       const s0 = performance.now();
       const { result: r, snapshot } = monitor ? monitor.watch(() => trainer.trainStep()) : { result: trainer.trainStep(), snapshot: null };
       const dt = (performance.now() - s0) / 1000;
@@ -270,8 +301,10 @@ async function trainIn(out: string, lock: RunLock, ckpt: Awaited<ReturnType<type
       // let Ctrl-C (and the progress bar's timer) in between steps
       await new Promise((res) => setImmediate(res));
     }
-    if (!stopSignal) withoutProfiler(profiler, valAndSample);
-    lastSaved = await save();
+    if (!engine) {
+      if (!stopSignal) withoutProfiler(profiler, valAndSample);
+      lastSaved = await save();
+    }
   } catch (e) {
     reporter.close();
     if (e instanceof DivergedError) {
@@ -289,6 +322,29 @@ async function trainIn(out: string, lock: RunLock, ckpt: Awaited<ReturnType<type
   reporter.close();
   lock.release();
   if (interrupted) process.exitCode = stopSignal === 'SIGTERM' ? 143 : 130;
+}
+
+const ENGINE_FLAGS = ['nproc', 'device', 'python', 'nnodes', 'nodeRank', 'masterAddr', 'masterPort'];
+const RNNKIT_ONLY = ['backend', 'threads', 'profile', 'gradflowEvery'];
+
+/** The PyTorch engine's options (null for rnnkit's own), checked before anything is read or written. */
+function engineOptions(f: TrainFlags, given: (key: string) => boolean): PyTorchOptions | null {
+  const list = (keys: string[]) => keys.map(flagOf).join(', ');
+  if (f.engine !== 'pytorch') {
+    const wrong = ENGINE_FLAGS.filter(given);
+    if (wrong.length) throw new UsageError(`${list(wrong)} appl${wrong.length > 1 ? 'y' : 'ies'} to --engine pytorch only: add --engine pytorch, or leave ${wrong.length > 1 ? 'them' : 'it'} out`);
+    return null;
+  }
+  const wrong = RNNKIT_ONLY.filter(given);
+  if (wrong.length) throw new UsageError(`${list(wrong)} appl${wrong.length > 1 ? 'y' : 'ies'} to rnnkit's own engine, not to --engine pytorch: leave ${wrong.length > 1 ? 'them' : 'it'} out`);
+  if (f.masterPort !== undefined && f.masterPort > 65535) throw new UsageError(`--master-port ${f.masterPort} is not a port: give one from 1 to 65535`);
+  if (f.nodeRank >= f.nnodes) throw new UsageError(`--node-rank ${f.nodeRank} is not below --nnodes ${f.nnodes}: number the machines from 0 to ${f.nnodes - 1}`);
+  if (f.nnodes > 1 && (f.masterAddr === undefined || f.masterPort === undefined)) {
+    throw new UsageError(`--nnodes ${f.nnodes} needs --master-addr and --master-port (the machine with --node-rank 0, and a free port on it), the same on every machine`);
+  }
+  const o: PyTorchOptions = { python: f.python, nproc: f.nproc, device: f.device, nnodes: f.nnodes, nodeRank: f.nodeRank, masterAddr: f.masterAddr, masterPort: f.masterPort };
+  if (!f.resume) checkPyTorchRun({ ...f, tokens: f.tokens === 'word' ? 'word' : undefined }, o); // a resumed run's configuration is checked once read
+  return o;
 }
 
 /** The run options a checkpoint stored (untrusted: each is checked as the command line would). */

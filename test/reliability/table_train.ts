@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync, readFileSync, symlinkSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { CLI, tempDir, makeCorpus } from '../helpers/cli.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
@@ -50,6 +51,12 @@ function editMeta(dir: string, file: string, edit: (meta: Record<string, any>) =
   edit(meta);
   writeFileSync(p, encodeSafetensors(f.tensors, { ...f.metadata, rnnkit: JSON.stringify(meta) }));
 }
+
+/** A stand-in for python: a shell script that prints `out` (what the probe of torch would print). */
+function fakePython(dir: string, out: string): void {
+  writeFileSync(path.join(dir, 'python'), `#!/bin/sh\ncat <<'EOF'\n${out}\nEOF\n`, { mode: 0o755 });
+}
+const pt = ['--engine', 'pytorch'];
 
 const INVALID = ['', ' ', 'abc', '-1', '1.5', 'NaN', 'Infinity', '1e400', '0x10'];
 const intOptions: [string, number][] = [
@@ -168,4 +175,30 @@ export const rows: BadInput[] = [
     setup: (d) => { wordFixture(d); editMeta(d, 'run/step-000004/state.safetensors', (m) => { m.config.tokens = 'char'; }); } },
   { args: ['train', '--resume', 'run/latest', '--steps', '6', ...js], exit: 1, message: /training configuration is a word-level run's but the model is a character model's/, name: 'a character run whose stored configuration claims words',
     setup: (d) => { fixture(d); editMeta(d, 'run/step-000004/state.safetensors', (m) => { m.config.tokens = 'word'; m.config.vocabSize = 10; }); } },
+  // --engine pytorch (the cases that need a working torch are in test/engine/pytorch.test.ts)
+  ...[['--nproc', '2'], ['--device', 'cuda'], ['--python', 'python3'], ['--nnodes', '2'], ['--node-rank', '1'], ['--master-addr', 'h'], ['--master-port', '29500']]
+    .map(([opt, v]): BadInput => ({ args: ['train', opt, v], exit: 1, message: new RegExp(`^rnnkit: ${opt} applies to --engine pytorch only`) })),
+  { args: ['train', '--engine', 'torch'], exit: 1, message: /expected one of rnnkit, pytorch/ },
+  { args: ['train', ...pt, '--nproc', '0'], exit: 1, message: invalidArg('--nproc') },
+  { args: ['train', ...pt, '--profile'], exit: 1, message: /--profile applies to rnnkit's own engine, not to --engine pytorch/ },
+  { args: ['train', ...pt, '--backend', 'js', '--threads', '2'], exit: 1, message: /--backend, --threads apply to rnnkit's own engine/ },
+  { args: ['train', ...pt, '--tokens', 'word'], exit: 1, message: /^rnnkit: --engine pytorch trains character models: leave --tokens word out, or train word models on rnnkit's engine \(no --engine\)$/ },
+  { args: ['train', ...pt, '--optimizer', 'sgd'], exit: 1, message: /--engine pytorch runs --optimizer adam or adamw, not sgd/ },
+  { args: ['train', ...pt, '--batch', '3', '--nproc', '2'], exit: 1, message: /--batch 3 does not split evenly over 2 processes .*a multiple of 2/ },
+  { args: ['train', ...pt, '--nnodes', '2'], exit: 1, message: /--nnodes 2 needs --master-addr and --master-port/ },
+  { args: ['train', ...pt, '--nnodes', '2', '--node-rank', '2', '--master-addr', 'h', '--master-port', '29500'], exit: 1, message: /--node-rank 2 is not below --nnodes 2/ },
+  { args: ['train', ...pt, '--master-port', '70000'], exit: 1, message: /--master-port 70000 is not a port/ },
+  { args: ['train', ...pt, '--python', './no-python', '--out', 'r'], exit: 1, message: /--engine pytorch needs Python 3 with PyTorch, and there is no '\.\/no-python' here: apt install python3-torch, or give --python PATH/ },
+  { args: ['train', ...pt, '--python', './python', '--out', 'r'], exit: 1, message: /'\.\/python' has no usable PyTorch \(ModuleNotFoundError: No module named 'torch'\): apt install python3-torch/,
+    name: 'a Python without torch', setup: (d) => fakePython(d, `{"error": "ModuleNotFoundError: No module named 'torch'"}`) },
+  { args: ['train', ...pt, '--python', './python', '--out', 'r'], exit: 1, message: /'\.\/python' has torch 1\.8\.1, older than the 1\.13 the PyTorch engine needs: apt install python3-torch/,
+    name: 'a torch too old', setup: (d) => fakePython(d, '{"torch": "1.8.1", "dist": true, "gloo": true, "nccl": false, "cuda": false, "gpus": 0, "stdBug": false}') },
+  { args: ['train', ...pt, '--python', './python', '--out', 'r'], exit: 1, message: /'\.\/python' is not a Python 3 that rnnkit can use/,
+    name: 'a python that is not one', setup: (d) => fakePython(d, 'hello') },
+  { args: ['train', ...pt, '--python', './python', '--device', 'cuda', '--out', 'r'], exit: 1, message: /--device cuda: the torch 2\.1\.0 of '\.\/python' has no CUDA device it can use .*use --device cpu/,
+    name: 'cuda asked of a torch without it', setup: (d) => fakePython(d, '{"torch": "2.1.0", "dist": true, "gloo": true, "nccl": false, "cuda": false, "gpus": 0, "stdBug": false}') },
+  { args: ['train', ...pt, '--master-port', '29517', '--out', 'r'], exit: 1, message: /--master-port 29517 is in use on this machine: pick another port, or leave --master-port out/,
+    name: 'a rendezvous port in use', setup: async () => { await new Promise<void>((res) => { const s = net.createServer(); s.once('error', () => res()); s.listen(29517, () => { s.unref(); res(); }); }); } },
+  { args: ['train', '--resume', 'run/latest', ...pt, '--hidden', '16', '--steps', '6'], exit: 1, message: /^rnnkit: --hidden cannot change when resuming \(the run was made with --hidden 8\)/,
+    name: 'a checkpoint of the other engine with another configuration', setup: fixture },
 ];
