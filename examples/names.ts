@@ -7,7 +7,7 @@
 // Its PyTorch twin, examples/pytorch/names.py, trains the same model on the same split in the same order.
 import { GRU, Linear, Adam, OneHot, crossEntropy, trainStep, noGrad, manualSeed, reshape } from 'rnnkit';
 import { loadNames, type Name } from './tasks/names_data.js';
-import { isTest, epochOrder, QUICK, SEED } from './tasks/split.js';
+import { isTest, epochOrder, batches, QUICK, SEED } from './tasks/split.js';
 import { accuracy, r4 } from './tasks/metrics.js';
 
 const HIDDEN = 64, BATCH = 32, LR = 3e-3, EPOCHS = QUICK ? 2 : 12;
@@ -29,10 +29,6 @@ function logits(batch: Name[]) {
   const { h } = gru.forward(new OneHot(ids, [T, B], ALPHABET.length), null, { lengths });
   return head.forward(reshape(h, [B, HIDDEN]));
 }
-
-/** Runs of `size` consecutive indices of `order`. */
-const batches = (order: number[], size: number) =>
-  Array.from({ length: Math.ceil(order.length / size) }, (_, k) => order.slice(k * size, (k + 1) * size));
 
 function predict(items: Name[]): number[] {
   const pred = new Array<number>(items.length);

@@ -6,7 +6,7 @@ import time
 import torch
 from torch import nn
 
-from tasks_common import load_names, is_test, epoch_order, accuracy, r4, QUICK, SEED
+from tasks_common import load_names, is_test, epoch_order, batches, accuracy, r4, QUICK, SEED
 
 HIDDEN, BATCH, LR, EPOCHS = 64, 32, 3e-3, 2 if QUICK else 12
 ALPHABET = "abcdefghijklmnopqrstuvwxyz-' "
@@ -28,11 +28,6 @@ def logits(batch):
     x = nn.functional.one_hot(ids, len(ALPHABET)).float()
     _, h = gru(nn.utils.rnn.pack_padded_sequence(x, torch.tensor(lengths), enforce_sorted=False))
     return head(h.reshape(B, HIDDEN))
-
-
-def batches(order, size):
-    order = list(order)
-    return [order[k:k + size] for k in range(0, len(order), size)]
 
 
 def predict(items):

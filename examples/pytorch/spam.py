@@ -7,7 +7,7 @@ import time
 import torch
 from torch import nn
 
-from tasks_common import load_spam, is_test, epoch_order, length_batches, accuracy, f1, r4, QUICK, SEED, MAX_TOKENS
+from tasks_common import load_spam, is_test, epoch_order, batches, accuracy, f1, r4, QUICK, SEED, MAX_TOKENS
 
 VOCAB, EMBED, HIDDEN, BATCH, LR, EPOCHS = 8000, 32, 32, 32, 2e-3, 1 if QUICK else 4
 
@@ -33,16 +33,17 @@ opt = torch.optim.Adam(params, lr=LR)
 
 
 def logits(batch):
-    T = len(batch[0][2])
-    x = torch.tensor([[ids.get(m[2][t], 0) for m in batch] for t in range(T)])
-    _, h = gru(embed(x))
+    lengths = [len(m[2]) for m in batch]
+    T = max(lengths)
+    x = torch.tensor([[ids.get(m[2][t], 0) if t < len(m[2]) else 0 for m in batch] for t in range(T)])
+    _, h = gru(nn.utils.rnn.pack_padded_sequence(embed(x), torch.tensor(lengths), enforce_sorted=False))
     return head(torch.cat([h[0], h[1]], dim=-1))
 
 
 def predict(items):
     pred = [0] * len(items)
     with torch.no_grad():
-        for idx in length_batches(range(len(items)), [len(m[2]) for m in items], 128, 0):
+        for idx in batches(range(len(items)), 128):
             out = logits([items[i] for i in idx])
             for b, i in enumerate(idx):
                 pred[i] = int(out[b, 1] > out[b, 0])
@@ -53,7 +54,7 @@ start = time.time()
 for epoch in range(EPOCHS):
     order = epoch_order([m[0] for m in train], epoch)
     total = 0.0
-    for idx in length_batches(order, [len(m[2]) for m in train], BATCH, epoch):
+    for idx in batches(order, BATCH):
         batch = [train[i] for i in idx]
         loss = nn.functional.cross_entropy(logits(batch), torch.tensor([m[1] for m in batch]))
         opt.zero_grad()

@@ -1,5 +1,5 @@
 """What the PyTorch twins share with examples/tasks/*.ts: the data readers, the hash split, the epoch order
-and the batches by length, the metrics. Each function mirrors the TypeScript one of the same name."""
+and the batches, the metrics. Each function mirrors the TypeScript one of the same name."""
 import json
 import math
 import os
@@ -58,16 +58,9 @@ def epoch_order(keys, epoch):
     return sorted(range(len(keys)), key=lambda i: (h[i], i))
 
 
-def length_batches(order, lengths, size, epoch):
-    by_length = {}
-    for i in order:
-        by_length.setdefault(lengths[i], []).append(i)
-    batches = []
-    for l in sorted(by_length):
-        items = by_length[l]
-        batches += [items[s:s + size] for s in range(0, len(items), size)]
-    key = [fnv1a(f'batch{epoch}:{b[0]}') for b in batches]
-    return [batches[i] for i in sorted(range(len(batches)), key=lambda i: (key[i], i))]
+def batches(order, size):
+    order = list(order)
+    return [order[s:s + size] for s in range(0, len(order), size)]
 
 
 # --- metrics (examples/tasks/metrics.ts) ---

@@ -22,25 +22,9 @@ export function epochOrder(keys: readonly string[], epoch: number): number[] {
   return keys.map((_, i) => i).sort((a, b) => h[a] - h[b] || a - b);
 }
 
-/**
- * Batches of indices whose sequences have the same length, at most `size` each, so that a batch needs no
- * padding: the items in `order`, grouped by length (shortest first), cut into runs of `size`; the runs are
- * then put in an order given by the hash of their first item.
- */
-export function lengthBatches(order: readonly number[], lengths: readonly number[], size: number, epoch: number): number[][] {
-  const byLength = new Map<number, number[]>();
-  for (const i of order) {
-    const l = lengths[i];
-    if (!byLength.has(l)) byLength.set(l, []);
-    byLength.get(l)!.push(i);
-  }
-  const batches: number[][] = [];
-  for (const l of [...byLength.keys()].sort((a, b) => a - b)) {
-    const items = byLength.get(l)!;
-    for (let s = 0; s < items.length; s += size) batches.push(items.slice(s, s + size));
-  }
-  const key = batches.map((b) => fnv1a(`batch${epoch}:${b[0]}`));
-  return batches.map((_, i) => i).sort((a, b) => key[a] - key[b] || a - b).map((i) => batches[i]);
+/** Runs of `size` consecutive indices of `order` (the last one shorter when `size` does not divide it). */
+export function batches(order: readonly number[], size: number): number[][] {
+  return Array.from({ length: Math.ceil(order.length / size) }, (_, k) => order.slice(k * size, (k + 1) * size));
 }
 
 /** The seed of the initial weights (RNNKIT_SEED, default 0): the split and the order do not depend on it. */
