@@ -37,13 +37,7 @@ const MODEL_KEYS = ['cell', 'vocabSize', 'hiddenSize', 'numLayers', 'dropout', '
  * Throws FormatError (naming `source` and, where there is one, the tensor).
  */
 export function checkCharLMCheckpoint(part: CheckpointPart, source: string): CharLMMeta {
-  const fail = (why: string, tensor?: string): never => {
-    throw new FormatError(source, `${source}: ${why}`, tensor);
-  };
-  const meta = part?.meta;
-  if (!isRecord(meta)) return fail('the checkpoint metadata is not an object');
-  if (!isRecord(part.tensors)) return fail('the checkpoint has no tensors');
-  const format = own(meta, 'format');
+  const { meta, format, fail } = openCheckpointPart(part, source);
   if (format === WORD_CHECKPOINT_FORMAT) {
     throw new FormatError(source, `${source} is a word-level model checkpoint (format "${WORD_CHECKPOINT_FORMAT}"), not a character model: load it with loadWordLM or wordLMFromCheckpoint`);
   }
@@ -88,6 +82,20 @@ export function charLMCheckpointPart(model: CharLM, vocab: CharVocab): Checkpoin
 
 /** Fails with a message about the checkpoint (and the tensor it concerns). */
 export type Fail = (why: string, tensor?: string) => never;
+
+/**
+ * The first checks of every model checkpoint: its metadata and its tensors are objects. Returns the
+ * metadata, its format, and the Fail that names `source`.
+ */
+export function openCheckpointPart(part: CheckpointPart, source: string): { meta: Record<string, unknown>; format: unknown; fail: Fail } {
+  const fail: Fail = (why, tensor) => {
+    throw new FormatError(source, `${source}: ${why}`, tensor);
+  };
+  const meta = part?.meta;
+  if (!isRecord(meta)) return fail('the checkpoint metadata is not an object');
+  if (!isRecord(part.tensors)) return fail('the checkpoint has no tensors');
+  return { meta, format: own(meta, 'format'), fail };
+}
 
 /**
  * The model configuration of a language-model checkpoint's metadata (character or word), checked

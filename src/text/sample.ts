@@ -31,26 +31,36 @@ export function sampleText(model: CharLM, vocab: CharVocab, o: SampleOptions): s
   const prime = o.prime ?? '';
   const unknown = vocab.unknown(prime);
   if (unknown.length) throw new ConfigError('prime', `the prime has characters the model never saw: ${showChars(unknown)}; remove them or train on a text that has them`);
+  // with no prime, start from a newline (a natural beginning) or else a random character
+  const start = prime.length ? vocab.encode(prime) : Int32Array.of(vocab.has('\n') ? vocab.encode('\n')[0] : rng.int(vocab.size));
+  return sampleIds(model, start, o.length, (logits) => pick(logits, o, rng), (id) => {
+    const ch = vocab.chars[id];
+    o.onChar?.(ch);
+    return ch;
+  });
+}
+
+/**
+ * The sampling loop of every kind of model: `start`, then each new id, one at a time on the stepper (a
+ * forward pass through the tensor layer for the prime would cost more than a few hundred steps for a short
+ * one); `next` picks an id from the logits and `emit` returns the text it adds. Eval mode, no tape.
+ */
+export function sampleIds(model: CharLM, start: Int32Array, length: number, next: (logits: Float32Array) => number,
+  emit: (id: number) => string): string {
   const wasTraining = model.training;
   model.eval();
   try {
     return noGrad(() => {
-      // with no prime, start from a newline (a natural beginning) or else a random character
-      const start = prime.length ? vocab.encode(prime) : Int32Array.of(vocab.has('\n') ? vocab.encode('\n')[0] : rng.int(vocab.size));
-      // the prime, then each new character, one at a time on the stepper (a forward pass through the tensor
-      // layer for the prime would cost more than a few hundred steps for a short one)
       const stepper = CharLMStepper.for(model);
       stepper.setState(null);
       let logits!: Float32Array;
       for (const id of start) logits = stepper.step(id);
       let out = '';
-      for (let i = 0; i < o.length; i++) {
-        const next = pick(logits, o, rng);
-        const ch = vocab.chars[next];
-        out += ch;
-        o.onChar?.(ch);
-        if (i === o.length - 1) break;
-        logits = stepper.step(next);
+      for (let i = 0; i < length; i++) {
+        const id = next(logits);
+        out += emit(id);
+        if (i === length - 1) break;
+        logits = stepper.step(id);
       }
       return out;
     });

@@ -1,7 +1,7 @@
 import type { CheckpointPart } from '../io/index.js';
 import { ConfigError, FormatError } from '../errors.js';
 import { CharLM, type CharLMConfig } from './char_lm.js';
-import { WORD_CHECKPOINT_FORMAT, CHECKPOINT_FORMAT, checkLMConfig, checkLMTensors, isRecord, own, show } from './checkpoint.js';
+import { WORD_CHECKPOINT_FORMAT, CHECKPOINT_FORMAT, checkLMConfig, checkLMTensors, openCheckpointPart, isRecord, own, show } from './checkpoint.js';
 import { UNK_WORD, WordLMVocab } from './words.js';
 
 /*
@@ -28,13 +28,7 @@ export const MAX_WORD_LENGTH = 256;
  * checkCharLMCheckpoint does for a character model). Throws FormatError naming `source`.
  */
 export function checkWordLMCheckpoint(part: CheckpointPart, source: string): WordLMMeta {
-  const fail = (why: string, tensor?: string): never => {
-    throw new FormatError(source, `${source}: ${why}`, tensor);
-  };
-  const meta = part?.meta;
-  if (!isRecord(meta)) return fail('the checkpoint metadata is not an object');
-  if (!isRecord(part.tensors)) return fail('the checkpoint has no tensors');
-  const format = own(meta, 'format');
+  const { meta, format, fail } = openCheckpointPart(part, source);
   if (format === CHECKPOINT_FORMAT) {
     throw new FormatError(source, `${source} is a character-model checkpoint, not a word-level one: load it with loadCharLM or charLMFromCheckpoint`);
   }

@@ -1,8 +1,7 @@
-import { noGrad, defaultGenerator, Generator } from '../tensor/index.js';
+import { defaultGenerator, Generator } from '../tensor/index.js';
 import { ConfigError } from '../errors.js';
 import type { CharLM } from './char_lm.js';
-import { CharLMStepper } from './sample.js';
-import { pick, checkSampleOptions, type SampleOptions } from './sample.js';
+import { pick, checkSampleOptions, sampleIds, CharLMStepper, type SampleOptions } from './sample.js';
 import { resolveGenerateOptions, nextTurn, type GenerateOptions, type Resolved } from './generate.js';
 import { WordJoiner, WordLMVocab, tokenizeWords } from './words.js';
 
@@ -37,31 +36,14 @@ export function sampleWords(model: CharLM, vocab: WordLMVocab, o: WordSampleOpti
   const primeTokens = tokenizeWords(o.prime ?? '');
   const joiner = new WordJoiner();
   for (const t of primeTokens) joiner.push(t);
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return noGrad(() => {
-      // with no prime, start from a newline (the start of a paragraph) or else a random word
-      const start = primeTokens.length ? vocab.encodeTokens(primeTokens)
-        : Int32Array.of(vocab.has('\n') ? vocab.encodeTokens(['\n'])[0] : 1 + rng.int(vocab.size - 1));
-      const stepper = CharLMStepper.for(model);
-      stepper.setState(null);
-      let logits!: Float32Array;
-      for (const id of start) logits = stepper.step(id);
-      let out = '';
-      for (let i = 0; i < o.length; i++) {
-        const next = pickWord(logits, o, rng);
-        const text = joiner.push(vocab.words[next]);
-        out += text;
-        o.onWord?.(text);
-        if (i === o.length - 1) break;
-        logits = stepper.step(next);
-      }
-      return out;
-    });
-  } finally {
-    model.train(wasTraining);
-  }
+  // with no prime, start from a newline (the start of a paragraph) or else a random word
+  const start = primeTokens.length ? vocab.encodeTokens(primeTokens)
+    : Int32Array.of(vocab.has('\n') ? vocab.encodeTokens(['\n'])[0] : 1 + rng.int(vocab.size - 1));
+  return sampleIds(model, start, o.length, (logits) => pickWord(logits, o, rng), (id) => {
+    const text = joiner.push(vocab.words[id]);
+    o.onWord?.(text);
+    return text;
+  });
 }
 
 /**
