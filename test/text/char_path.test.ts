@@ -25,6 +25,8 @@ const GENERIC: Record<string, string> = {
   'tensor/ops/dropout.ts': 'dropout (a no-op at p = 0)',
   'tensor/ops/linear.ts': 'the linear op',
   'tensor/ops/loss.ts': 'softmax cross-entropy, an op like the others',
+  'tensor/ops/nll_loss.ts': 'the class-target checks every classification loss shares',
+  'tensor/ops/loss_reduction.ts': 'the reductions every loss shares',
   'kernels/registry.ts': 'the active backend',
   'kernels/cells.ts': 'the table of cells',
   'kernels/reference/index.ts': 'the reference backend object',
